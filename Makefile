@@ -1,0 +1,67 @@
+# Wangge 网格防控 — `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+export WANGGE_DATABASE_URL ?= sqlite+aiosqlite:///data/wangge.db
+
+.PHONY: help install system-deps pg run migrate seed test lint typecheck unit e2e soak bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## create the virtualenv and install the server with its dev tools
+
+system-deps: ## Debian packages the browser tests need (chromium, CJK fonts), once
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
+	  echo "installing chromium and fonts-noto-cjk"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+pg: ## make sure the local PostgreSQL answers on 127.0.0.1:5432
+	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
+	@for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; echo "PostgreSQL did not start"; exit 1
+
+migrate: install ## apply the database migrations (WANGGE_DATABASE_URL)
+	$(PY) -m server migrate
+
+seed: migrate ## build the demo county if the database has no users yet
+	$(PY) -m server seed-demo --if-empty
+
+run: seed ## set up and start the app on http://127.0.0.1:8000 with demo data (SQLite)
+	@$(PY) -m server demo-accounts
+	WANGGE_SECURE_COOKIES=$${WANGGE_SECURE_COOKIES:-0} $(PY) -m server run --host 127.0.0.1 --port 8000
+
+lint: install ## ruff lint and format check
+	$(VENV)/bin/ruff check server tests bench migrations
+	$(VENV)/bin/ruff format --check server tests bench migrations
+
+typecheck: install ## mypy --strict on server/
+	$(VENV)/bin/mypy
+
+unit: install pg ## the unit and integration suites on SQLite and PostgreSQL
+	$(VENV)/bin/pytest tests -m "not e2e and not soak" -q -p no:cacheprovider $(PYTEST_ARGS)
+
+e2e: install system-deps ## the browser tests in headless Chromium
+	$(VENV)/bin/pytest tests/e2e -m e2e -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test: install system-deps pg lint typecheck unit e2e ## everything CI runs: lint, types, all suites, both databases
+
+soak: install pg ## long property runs of the sync engine (many examples)
+	WANGGE_SOAK=1 $(VENV)/bin/pytest tests -m soak -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: install pg system-deps ## benchmarks; figures printed and written to bench/results/
+	$(PY) -m bench
+
+clean: ## remove the virtualenv and local data
+	rm -rf $(VENV) data/*.db data/*.db-*

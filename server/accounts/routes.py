@@ -1,0 +1,5 @@
+"""Routes (filled in by the accounts work)."""
+
+from litestar.types import ControllerRouterHandler
+
+ROUTES: list[ControllerRouterHandler] = []

@@ -1,0 +1,92 @@
+"""The application factory. Nothing here runs at import time: ``create_app`` wires it all."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+from litestar.types import ControllerRouterHandler
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from server import __version__
+from server.config import Settings
+from server.db import make_engine, make_sessionmaker
+from server.errors import DomainError
+from server.web.errors import exception_handlers
+from server.web.templating import configure_templates
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES_DIR = ROOT / "web" / "templates"
+STATIC_DIR = ROOT / "web" / "static"
+
+log = logging.getLogger("wangge")
+
+
+def _route_handlers() -> list[ControllerRouterHandler]:
+    # Imported here, not at module top, so importing server.app stays side-effect free.
+    from server.accounts.routes import ROUTES as account_routes
+    from server.health import ROUTES as health_routes
+    from server.sync.routes import ROUTES as sync_routes
+    from server.web.routes import ROUTES as page_routes
+
+    return [
+        *health_routes,
+        *account_routes,
+        *sync_routes,
+        *page_routes,
+        create_static_files_router(
+            path="/static", directories=[STATIC_DIR], send_as_attachment=False
+        ),
+    ]
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    engine = make_engine(settings.database_url)
+    sessionmaker = make_sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    def provide_settings() -> Settings:
+        return settings
+
+    def provide_db() -> async_sessionmaker[AsyncSession]:
+        return sessionmaker
+
+    app = Litestar(
+        route_handlers=_route_handlers(),
+        dependencies={
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "db": Provide(provide_db, sync_to_thread=False),
+        },
+        exception_handlers=exception_handlers(),
+        template_config=TemplateConfig(
+            directory=TEMPLATES_DIR,
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda jinja: configure_templates(jinja, settings),
+        ),
+        openapi_config=OpenAPIConfig(title="Wangge 网格防控", version=__version__, path="/schema"),
+        request_max_body_size=settings.max_body_bytes,
+        lifespan=[lifespan],
+        debug=settings.debug,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    return app
+
+
+__all__ = ["DomainError", "create_app"]

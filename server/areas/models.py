@@ -1,0 +1,41 @@
+"""The area tree (city > county > town > village > grid) and the facilities in it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, utcnow
+
+AREA_LEVELS = ("city", "county", "town", "village", "grid")
+FACILITY_KINDS = ("village_clinic", "private_clinic", "pharmacy", "township_health_centre")
+
+
+class Area(Base):
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(80))
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    # Materialised path "/1/4/17/": a subtree is one indexed prefix match.
+    path: Mapped[str] = mapped_column(String(255), index=True)
+    lead_name: Mapped[str | None] = mapped_column(String(40))
+    lead_phone: Mapped[str | None] = mapped_column(String(20))
+    rev: Mapped[int] = mapped_column(BigInteger, index=True, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Facility(Base):
+    __tablename__ = "facilities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    rev: Mapped[int] = mapped_column(BigInteger, index=True, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

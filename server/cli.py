@@ -1,0 +1,119 @@
+"""`python -m server ...`: run, migrate, seed-demo, create-user, purge-tombstones."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from server.config import Settings
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and url != prefix + ":memory:":
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
+    from server.migrate import upgrade
+
+    _ensure_sqlite_dir(settings.database_url)
+    upgrade(settings.database_url)
+    print("database migrated to head")
+    return 0
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from server.seed import seed_demo
+
+    summary = asyncio.run(seed_demo(settings, seed=args.seed, if_empty=args.if_empty))
+    print(summary)
+    return 0
+
+
+def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
+    from server.accounts.service import create_user_cli
+
+    password = os.environ.get("WANGGE_NEW_PASSWORD") or getpass.getpass("password: ")
+    message = asyncio.run(
+        create_user_cli(
+            settings,
+            phone=args.phone,
+            name=args.name,
+            role=args.role,
+            area_code=args.area,
+            facility_id=args.facility,
+            password=password,
+        )
+    )
+    print(message)
+    return 0
+
+
+def cmd_purge_tombstones(settings: Settings, _args: argparse.Namespace) -> int:
+    from server.sync.maintenance import purge_tombstones_cli
+
+    print(asyncio.run(purge_tombstones_cli(settings)))
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _ensure_sqlite_dir(settings.database_url)
+    uvicorn.run(
+        "server.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m server", description="Wangge 网格防控 server")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="start the web server")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=1, help="processes (use PostgreSQL for >1)")
+    run.set_defaults(func=cmd_run)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+
+    seed = sub.add_parser("seed-demo", help="build the demo county")
+    seed.add_argument("--seed", type=int, default=2021)
+    seed.add_argument("--if-empty", action="store_true", help="do nothing if users exist")
+    seed.set_defaults(func=cmd_seed_demo)
+
+    user = sub.add_parser("create-user", help="create a user (password from WANGGE_NEW_PASSWORD)")
+    user.add_argument("--phone", required=True)
+    user.add_argument("--name", required=True)
+    user.add_argument("--role", required=True)
+    user.add_argument("--area", required=True, help="area code the user is bound to")
+    user.add_argument("--facility", type=int, default=None, help="facility id (sentinels)")
+    user.set_defaults(func=cmd_create_user)
+
+    purge = sub.add_parser("purge-tombstones", help="drop deletions older than the horizon")
+    purge.set_defaults(func=cmd_purge_tombstones)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        code: int = args.func(settings, args)
+    except ValueError as exc:  # bad arguments the services reject
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return code

@@ -1,0 +1,65 @@
+"""Settings read from an injected environment mapping; nothing is read at import time."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import msgspec
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/wangge.db"
+
+#: Every setting, its environment variable and what it means. docs/settings are tested
+#: against this table so an undocumented setting fails the suite.
+SETTINGS_DOC: dict[str, str] = {
+    "WANGGE_DATABASE_URL": "SQLAlchemy URL; sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    "WANGGE_SECRET_KEY": "secret used to sign page forms (CSRF); set it in production",
+    "WANGGE_TIMEZONE": "time zone used to show times and to decide 'today' (Asia/Shanghai)",
+    "WANGGE_SECURE_COOKIES": "1 to mark cookies Secure (default 1; 0 only for plain-http dev)",
+    "WANGGE_DEBUG": "1 for Litestar debug mode (never in production)",
+    "WANGGE_MAX_BODY_BYTES": "largest accepted request body, compressed or not (bytes)",
+    "WANGGE_SYNC_PAGE_SIZE": "most records one sync response carries",
+    "WANGGE_TOMBSTONE_DAYS": "days a deletion is kept before a cursor older than it must reset",
+    "WANGGE_MAX_CLOCK_LEAD_MS": "how far ahead of the server a device clock may stamp a change",
+}
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = "dev-only-secret-change-me"
+    timezone: str = "Asia/Shanghai"
+    secure_cookies: bool = True
+    debug: bool = False
+    max_body_bytes: int = 2 * 1024 * 1024
+    sync_page_size: int = 2000
+    tombstone_days: int = 30
+    max_clock_lead_ms: int = 5 * 60 * 1000
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def flag(name: str, default: bool) -> bool:
+            raw = env.get(name)
+            return default if raw is None else raw.strip().lower() in {"1", "true", "yes", "on"}
+
+        def number(name: str, default: int) -> int:
+            raw = env.get(name)
+            if raw is None or not raw.strip():
+                return default
+            try:
+                return int(raw)
+            except ValueError as exc:
+                raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+        return cls(
+            database_url=env.get("WANGGE_DATABASE_URL", DEFAULT_DATABASE_URL),
+            secret_key=env.get("WANGGE_SECRET_KEY", cls.secret_key),
+            timezone=env.get("WANGGE_TIMEZONE", "Asia/Shanghai"),
+            secure_cookies=flag("WANGGE_SECURE_COOKIES", True),
+            debug=flag("WANGGE_DEBUG", False),
+            max_body_bytes=number("WANGGE_MAX_BODY_BYTES", cls.max_body_bytes),
+            sync_page_size=number("WANGGE_SYNC_PAGE_SIZE", cls.sync_page_size),
+            tombstone_days=number("WANGGE_TOMBSTONE_DAYS", cls.tombstone_days),
+            max_clock_lead_ms=number("WANGGE_MAX_CLOCK_LEAD_MS", cls.max_clock_lead_ms),
+        )

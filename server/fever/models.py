@@ -1,0 +1,46 @@
+"""Two-hour fever reports from sentinels and the events that follow them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, SyncedRecord
+
+FEVER_STATES = ("reported", "acknowledged", "sampled", "sent", "resulted")
+FEVER_EVENT_KINDS = ("acknowledged", "sampled", "sent", "resulted")
+
+
+class FeverReport(SyncedRecord, Base):
+    __tablename__ = "fever_reports"
+
+    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
+    patient_name: Mapped[str] = mapped_column(String(40))
+    patient_phone: Mapped[str | None] = mapped_column(String(20))
+    patient_id_number: Mapped[str | None] = mapped_column(String(18))
+    sex: Mapped[str | None] = mapped_column(String(8))
+    age: Mapped[int | None] = mapped_column(Integer)
+    address: Mapped[str] = mapped_column(String(200), default="")
+    temperature: Mapped[float | None] = mapped_column(Float)
+    symptoms: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # When the sentinel saw the patient, as the device said, and as corrected by the
+    # device's measured clock offset: the two-hour clock runs from the corrected time.
+    seen_at_device: Mapped[datetime] = mapped_column()
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+    received_at: Mapped[datetime | None] = mapped_column(default=None)
+    state: Mapped[str] = mapped_column(String(16), default="reported")
+    result: Mapped[str | None] = mapped_column(String(12), default=None)
+
+
+class FeverEvent(SyncedRecord, Base):
+    __tablename__ = "fever_events"
+
+    report_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("fever_reports.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime] = mapped_column()
+    result: Mapped[str | None] = mapped_column(String(12), default=None)
+    note: Mapped[str] = mapped_column(String(300), default="")

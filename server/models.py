@@ -1,0 +1,37 @@
+"""Imports every table so Base.metadata is complete (Alembic and tests read it)."""
+
+from server.accounts.models import Device, User, WebSession
+from server.areas.models import Area, Facility
+from server.audit.models import AuditEntry
+from server.db import Base
+from server.fever.models import FeverEvent, FeverReport
+from server.people.models import Household, Person
+from server.quarantine.models import Check, Measure, Policy, Test
+from server.reports.models import DailyReport
+from server.sync.models import Conflict, SyncMutation, SyncRemoval, SyncState
+from server.visits.models import Campaign, Visit
+
+__all__ = [
+    "Area",
+    "AuditEntry",
+    "Base",
+    "Campaign",
+    "Check",
+    "Conflict",
+    "DailyReport",
+    "Device",
+    "Facility",
+    "FeverEvent",
+    "FeverReport",
+    "Household",
+    "Measure",
+    "Person",
+    "Policy",
+    "SyncMutation",
+    "SyncRemoval",
+    "SyncState",
+    "Test",
+    "User",
+    "Visit",
+    "WebSession",
+]

@@ -1,0 +1,99 @@
+"""Returnee screening rules and the masking of personal numbers. Pure; no I/O.
+
+The seed: arrivals from abroad or from medium/high-risk areas must hold a negative
+nucleic-acid certificate from the last 7 days, are reported at once (特报) and go to
+centralised quarantine for 14 days.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+CERTIFICATE_VALID_DAYS = 7
+FEVER_THRESHOLD_C = 37.3
+
+CATEGORIES = ("resident", "returnee_low", "returnee_mid_high", "returnee_abroad")
+CERTIFICATE_STATES = ("missing", "valid", "expired")
+SPECIAL_REPORT_CATEGORIES = frozenset({"returnee_mid_high", "returnee_abroad"})
+
+
+def certificate_state(certificate_date: date | None, arrival_date: date | None, today: date) -> str:
+    """The state of a negative-test certificate: "missing", "valid" or "expired".
+
+    The certificate is measured against the arrival date, or against `today` when the
+    arrival date is not known. It is **valid when taken 0 to 7 days before that day,
+    inclusive**: taken 1 November, an arrival on 8 November is covered, one on 9 November
+    is not. A test taken after arrival (e.g. at the village clinic) is recent, hence valid.
+    A certificate dated after `today` cannot exist; it is a typing slip or a wrong phone
+    clock, so it counts as "missing" and the worker is asked for it again.
+    """
+    if certificate_date is None or certificate_date > today:
+        return "missing"
+    reference = arrival_date if arrival_date is not None else today
+    age_days = (reference - certificate_date).days
+    return "valid" if age_days <= CERTIFICATE_VALID_DAYS else "expired"
+
+
+def _check_category(category: str) -> None:
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown person category {category!r}")
+
+
+def needs_special_report(category: str) -> bool:
+    """True for arrivals from abroad or from medium/high-risk areas (特报, reported at once)."""
+    _check_category(category)
+    return category in SPECIAL_REPORT_CATEGORIES
+
+
+def required_measure(category: str, certificate: str) -> str:
+    """The measure the rules suggest for a person; the grid worker confirms or changes it.
+
+    Abroad and medium/high-risk arrivals: "central_quarantine", certificate or not.
+    Low-risk returnees without a valid certificate: "health_monitoring".
+    Everyone else: "none".
+    """
+    _check_category(category)
+    if certificate not in CERTIFICATE_STATES:
+        raise ValueError(f"unknown certificate state {certificate!r}")
+    if category in SPECIAL_REPORT_CATEGORIES:
+        return "central_quarantine"
+    if category == "returnee_low" and certificate != "valid":
+        return "health_monitoring"
+    return "none"
+
+
+def _mask(s: str | None, keep_head: int, keep_tail: int) -> str:
+    """Keep `keep_head` and `keep_tail` characters; star the rest.
+
+    When the string is too short to hide at least one character between head and tail,
+    every character is starred: revealing all of a short number is worse than showing none.
+    """
+    if s is None:
+        return ""
+    s = s.strip()
+    hidden = len(s) - keep_head - keep_tail
+    if hidden < 1:
+        return "*" * len(s)
+    return s[:keep_head] + "*" * hidden + s[len(s) - keep_tail :]
+
+
+def mask_id_number(s: str | None) -> str:
+    """110101199001011234 -> 110101********1234 (first 6 and last 4 kept); None -> ""."""
+    return _mask(s, 6, 4)
+
+
+def mask_phone(s: str | None) -> str:
+    """13812345678 -> 138****5678 (first 3 and last 4 kept); None -> ""."""
+    return _mask(s, 3, 4)
+
+
+def is_fever(temperature: float | None) -> bool:
+    """True at 37.3 °C or more.
+
+    Readings are rounded to 0.1 °C first, the precision thermometers show, so a value that
+    float arithmetic left at 37.29999 still counts. No reading, or NaN, is not a fever.
+    """
+    if temperature is None or math.isnan(temperature):
+        return False
+    return round(temperature, 1) >= FEVER_THRESHOLD_C

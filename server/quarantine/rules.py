@@ -1,0 +1,166 @@
+"""Quarantine and monitoring rules: policies, schedules, day counter, checks and tests due.
+
+Pure functions over dates; no I/O. Conventions used throughout:
+
+* Day offsets (``test_days``) count from **day 0 = the start day**.
+* The field worker's counter ("第N天", :func:`day_number`) is **1 on the start day**, so the
+  test on offset 0 is taken on 第1天 and the test on offset 13 on 第14天.
+* ``end_date`` is the **release date**: ``start_date + duration_days``. It is the first day
+  the person is free; no check is due on it. 14 days from 1 November means the person is
+  under the measure 1-14 November and released on 15 November.
+* All dates are local calendar dates (see :mod:`server.timeutil`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
+from datetime import date, timedelta
+
+import msgspec
+
+CHECK_SLOTS: tuple[str, ...] = ("morning", "evening")
+ACTIVE = "active"
+
+
+class NoPolicyError(LookupError):
+    """No policy version of this kind is in effect on the given date."""
+
+
+class PolicyRule(msgspec.Struct, frozen=True):
+    """One version of the rules for a measure kind (mirrors the ``policies`` table)."""
+
+    kind: str
+    version: int
+    duration_days: int
+    test_days: tuple[int, ...]
+    checks_per_day: int
+    effective_from: date
+
+    def __post_init__(self) -> None:
+        if self.duration_days < 1:
+            raise ValueError("duration_days must be at least 1")
+        if any(not 0 <= d < self.duration_days for d in self.test_days):
+            raise ValueError("test_days must fall within the measure (0 .. duration_days - 1)")
+        if list(self.test_days) != sorted(set(self.test_days)):
+            raise ValueError("test_days must be increasing and distinct")
+        if not 1 <= self.checks_per_day <= len(CHECK_SLOTS):
+            raise ValueError(f"checks_per_day must be 1..{len(CHECK_SLOTS)}")
+
+
+class Schedule(msgspec.Struct, frozen=True):
+    """The dates of one episode: start (day 0), release date and nucleic-acid test dates."""
+
+    start_date: date
+    end_date: date
+    test_dates: tuple[date, ...]
+
+
+_EPOCH = date(2021, 1, 1)
+
+DEFAULT_POLICIES: tuple[PolicyRule, ...] = (
+    # The seed: "集中隔离14天, 2次核酸检测" - one test on entry, one on the last day before release.
+    PolicyRule("central_quarantine", 1, 14, (0, 13), 2, _EPOCH),
+    # Home quarantine follows the same 14 days and the same two tests.
+    PolicyRule("home_quarantine", 1, 14, (0, 13), 2, _EPOCH),
+    # Health monitoring: a test every 7 days counted from the entry test, i.e. offsets 0 and 7.
+    # Offset 14 would be the release date, which is no longer part of the measure.
+    PolicyRule("health_monitoring", 1, 14, (0, 7), 2, _EPOCH),
+)
+
+
+def policy_for(
+    kind: str, on: date, policies: Iterable[PolicyRule] = DEFAULT_POLICIES
+) -> PolicyRule:
+    """The highest version of `kind` whose ``effective_from`` is on or before `on`.
+
+    Use it only when an episode starts; a running episode keeps the policy it began under
+    and passes that explicitly to :func:`schedule`.
+    """
+    candidates = [p for p in policies if p.kind == kind and p.effective_from <= on]
+    if not candidates:
+        raise NoPolicyError(f"no {kind!r} policy in effect on {on.isoformat()}")
+    return max(candidates, key=lambda p: (p.version, p.effective_from))
+
+
+def schedule(policy: PolicyRule, start_date: date) -> Schedule:
+    """Release date ``start + duration_days`` and test dates ``start + offset``."""
+    return Schedule(
+        start_date=start_date,
+        end_date=start_date + timedelta(days=policy.duration_days),
+        test_dates=tuple(start_date + timedelta(days=d) for d in policy.test_days),
+    )
+
+
+def day_number(start_date: date, today: date) -> int:
+    """The worker's "第N天": 1 on the start day; 0 or negative before the start."""
+    return (today - start_date).days + 1
+
+
+def slots_for(checks_per_day: int) -> tuple[str, ...]:
+    """The check slots of a day: one check is the morning one, two add the evening."""
+    if not 1 <= checks_per_day <= len(CHECK_SLOTS):
+        raise ValueError(f"checks_per_day must be 1..{len(CHECK_SLOTS)}, got {checks_per_day}")
+    return CHECK_SLOTS[:checks_per_day]
+
+
+def _under_measure(start_date: date, end_date: date | None, day: date) -> bool:
+    return start_date <= day and (end_date is None or day < end_date)
+
+
+def checks_due(
+    start_date: date,
+    end_date: date | None,
+    status: str,
+    today: date,
+    done_slots: AbstractSet[str],
+    checks_per_day: int,
+) -> list[str]:
+    """The slots still to do today, in order.
+
+    None before the start date, none on or after the release date (`end_date`, ``None`` for an
+    open-ended measure), none unless the measure's status is ``"active"``.
+    """
+    slots = slots_for(checks_per_day)
+    if status != ACTIVE or not _under_measure(start_date, end_date, today):
+        return []
+    return [slot for slot in slots if slot not in done_slots]
+
+
+def missed_checks(
+    start_date: date,
+    end_date: date | None,
+    today: date,
+    done: Iterable[tuple[date, str]],
+    checks_per_day: int,
+) -> list[tuple[date, str]]:
+    """Every (date, slot) of a finished day under the measure with no check recorded.
+
+    Days counted: from `start_date` up to, not including, the earlier of `end_date` and
+    `today`. Today's open slots are "due" (:func:`checks_due`), not yet missed. For an
+    episode that ended early, pass the day it actually ended as `end_date`.
+    """
+    slots = slots_for(checks_per_day)
+    stop = today if end_date is None else min(end_date, today)
+    done_set = set(done)
+    missed: list[tuple[date, str]] = []
+    day = start_date
+    while day < stop:
+        missed.extend((day, slot) for slot in slots if (day, slot) not in done_set)
+        day += timedelta(days=1)
+    return missed
+
+
+def tests_due(plan: Schedule, today: date, tests_taken_dates: Iterable[date]) -> list[date]:
+    """Scheduled test dates on or before `today` that no test taken so far accounts for.
+
+    Each test taken counts for the earliest still-open scheduled date on or before the day
+    it was taken: a test a day late still settles the overdue one, but a test taken early
+    does not replace a later scheduled test (the pre-release test must be near release).
+    """
+    open_dates = sorted(d for d in plan.test_dates if d <= today)
+    for taken in sorted(tests_taken_dates):
+        settled = next((d for d in open_dates if d <= taken), None)
+        if settled is not None:
+            open_dates.remove(settled)
+    return open_dates

@@ -1,0 +1,36 @@
+"""Household visits (入户排查): append-only facts, one per visit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from server.db import Base, SyncedRecord
+
+VISIT_OUTCOMES = ("visited", "nobody_home", "refused")
+
+
+class Campaign(Base):
+    """A screening round: coverage counts visits made since it started."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    starts_on: Mapped[datetime] = mapped_column()
+    ends_on: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Visit(SyncedRecord, Base):
+    __tablename__ = "visits"
+
+    household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"), index=True)
+    visited_at: Mapped[datetime] = mapped_column()
+    outcome: Mapped[str] = mapped_column(String(16), default="visited")
+    checklist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    notes: Mapped[str] = mapped_column(String(500), default="")
