@@ -6,8 +6,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -16,7 +17,7 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server import __version__
+from server import __version__, i18n
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.errors import DomainError
@@ -35,6 +36,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.accounts.routes import ROUTES as account_routes
     from server.health import ROUTES as health_routes
     from server.sync.routes import ROUTES as sync_routes
+    from server.web.pwa import ROUTES as pwa_routes
     from server.web.routes import ROUTES as page_routes
 
     return [
@@ -42,10 +44,15 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *account_routes,
         *sync_routes,
         *page_routes,
+        *pwa_routes,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], send_as_attachment=False
         ),
     ]
+
+
+async def _set_request_locale(request: Request[Any, Any, Any]) -> None:
+    i18n.set_locale(i18n.pick_locale(request.cookies.get(i18n.LOCALE_COOKIE)))
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -81,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Wangge 网格防控", version=__version__, path="/schema"),
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
+        before_request=_set_request_locale,
         debug=settings.debug,
     )
     app.state.settings = settings

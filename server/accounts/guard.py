@@ -1,0 +1,91 @@
+"""The one place that decides what a user may read and change.
+
+Rights follow the role and the user's place in the area tree: a user sees and changes
+records whose area lies in the subtree of the user's area. Every route asks this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.models import User
+from server.areas.models import Area
+from server.errors import Forbidden
+
+REFERENCE = frozenset({"areas", "facilities", "policies", "campaigns"})
+LEDGER = frozenset({"households", "persons", "measures", "visits", "checks", "daily_reports"})
+FEVER = frozenset({"fever_reports", "fever_events"})
+ALL_COLLECTIONS = REFERENCE | LEDGER | FEVER | {"tests", "conflicts"}
+
+READ: dict[str, frozenset[str]] = {
+    "grid_worker": REFERENCE | LEDGER | {"tests", "conflicts"},
+    "sentinel": REFERENCE | FEVER | {"conflicts"},
+    "township_health": REFERENCE | FEVER | {"tests", "conflicts"},
+    "supervisor": ALL_COLLECTIONS,
+    "admin": ALL_COLLECTIONS,
+}
+WRITE: dict[str, frozenset[str]] = {
+    "grid_worker": LEDGER | {"tests"},
+    "sentinel": FEVER,
+    "township_health": FEVER | {"tests"},
+    "supervisor": LEDGER | FEVER | {"tests"},
+    "admin": LEDGER | FEVER | {"tests"},
+}
+#: roles that may see whole ID numbers and phones (lists always mask them)
+SEES_PERSONAL_DATA = frozenset({"grid_worker", "sentinel", "township_health", "supervisor", "admin"})
+#: roles whose whole-record reads are written to the audit log
+AUDITED_READERS = frozenset({"supervisor", "admin"})
+#: roles that review conflicts and see the supervisor pages
+REVIEWERS = frozenset({"supervisor", "admin"})
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int
+    role: str
+    area_id: int
+    area_path: str
+    facility_id: int | None = None
+    scope_version: int = 1
+
+    def covers(self, area_path: str) -> bool:
+        """True when an area (by its materialised path) lies in this user's subtree."""
+        return area_path.startswith(self.area_path)
+
+    def can_read(self, collection: str) -> bool:
+        return collection in READ.get(self.role, frozenset())
+
+    def can_write(self, collection: str) -> bool:
+        return collection in WRITE.get(self.role, frozenset())
+
+    def require_write(self, collection: str) -> None:
+        if not self.can_write(collection):
+            raise Forbidden(f"role {self.role} may not change {collection}", code="forbidden")
+
+    def require_area(self, area_path: str) -> None:
+        if not self.covers(area_path):
+            raise Forbidden("that record is outside your area", code="out_of_scope")
+
+    @property
+    def is_reviewer(self) -> bool:
+        return self.role in REVIEWERS
+
+
+async def principal_for(session: AsyncSession, user: User) -> Principal:
+    path = (await session.execute(select(Area.path).where(Area.id == user.area_id))).scalar_one()
+    return Principal(
+        user_id=user.id,
+        role=user.role,
+        area_id=user.area_id,
+        area_path=path,
+        facility_id=user.facility_id,
+        scope_version=user.scope_version,
+    )
+
+
+def subtree_area_ids_stmt(principal: Principal):  # type: ignore[no-untyped-def]
+    """SELECT of the ids of every area in the principal's subtree (for IN clauses)."""
+    return select(Area.id).where(Area.path.startswith(principal.area_path, autoescape=True))

@@ -1,0 +1,5 @@
+"""Routes of the offline field app (filled in by the PWA work)."""
+
+from litestar.types import ControllerRouterHandler
+
+ROUTES: list[ControllerRouterHandler] = []
