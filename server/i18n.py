@@ -29,15 +29,21 @@ _current: ContextVar[str] = ContextVar("wangge_locale", default=DEFAULT_LOCALE)
 
 @cache
 def translations(locale: str) -> NullTranslations:
-    po = LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po"
-    if not po.exists():
-        return NullTranslations()
-    with po.open("rb") as fh:
-        catalog = read_po(fh, locale=locale)
-    buf = io.BytesIO()
-    write_mo(buf, catalog)
-    buf.seek(0)
-    return Translations(fp=buf)
+    """Every ``*.po`` of the locale merged (pages and the field app keep separate files)."""
+    merged: NullTranslations = NullTranslations()
+    folder = LOCALE_DIR / locale / "LC_MESSAGES"
+    for po in sorted(folder.glob("*.po")):
+        with po.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+        buf = io.BytesIO()
+        write_mo(buf, catalog)
+        buf.seek(0)
+        loaded = Translations(fp=buf)
+        if isinstance(merged, Translations):
+            merged.merge(loaded)
+        else:
+            merged = loaded
+    return merged
 
 
 def normalise(value: str | None) -> str | None:
