@@ -1,4 +1,4 @@
-"""`python -m server ...`: run, migrate, seed-demo, create-user, purge-tombstones."""
+"""`python -m server ...`: run, migrate, seed-demo, demo-accounts, create-user, purge-tombstones."""
 
 from __future__ import annotations
 
@@ -33,6 +33,13 @@ def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
 
     summary = asyncio.run(seed_demo(settings, seed=args.seed, if_empty=args.if_empty))
     print(summary)
+    return 0
+
+
+def cmd_demo_accounts(_settings: Settings, args: argparse.Namespace) -> int:
+    from server.seed import demo_accounts_text
+
+    print(demo_accounts_text(seed=args.seed))
     return 0
 
 
@@ -94,6 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--seed", type=int, default=2021)
     seed.add_argument("--if-empty", action="store_true", help="do nothing if users exist")
     seed.set_defaults(func=cmd_seed_demo)
+
+    accounts = sub.add_parser("demo-accounts", help="print the demo accounts")
+    accounts.add_argument("--seed", type=int, default=2021)
+    accounts.set_defaults(func=cmd_demo_accounts)
 
     user = sub.add_parser("create-user", help="create a user (password from WANGGE_NEW_PASSWORD)")
     user.add_argument("--phone", required=True)
