@@ -18,6 +18,7 @@ from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import __version__, i18n
+from server.accounts.auth import EXCEPTION_HANDLERS as AUTH_EXCEPTION_HANDLERS
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.errors import DomainError
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(provide_settings, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
         },
-        exception_handlers=exception_handlers(),
+        exception_handlers={**exception_handlers(), **AUTH_EXCEPTION_HANDLERS},
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,
             engine=JinjaTemplateEngine,

@@ -21,6 +21,7 @@ SETTINGS_DOC: dict[str, str] = {
     "WANGGE_SYNC_PAGE_SIZE": "most records one sync response carries",
     "WANGGE_TOMBSTONE_DAYS": "days a deletion is kept before a cursor older than it must reset",
     "WANGGE_MAX_CLOCK_LEAD_MS": "how far ahead of the server a device clock may stamp a change",
+    "WANGGE_APP_BUILD": "extra text mixed into the field app's cache version (forces an update)",
 }
 
 
@@ -34,10 +35,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sync_page_size: int = 2000
     tombstone_days: int = 30
     max_clock_lead_ms: int = 5 * 60 * 1000
+    app_build: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
+        defaults = cls()
 
         def flag(name: str, default: bool) -> bool:
             raw = env.get(name)
@@ -54,12 +57,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
         return cls(
             database_url=env.get("WANGGE_DATABASE_URL", DEFAULT_DATABASE_URL),
-            secret_key=env.get("WANGGE_SECRET_KEY", cls.secret_key),
+            secret_key=env.get("WANGGE_SECRET_KEY", defaults.secret_key),
             timezone=env.get("WANGGE_TIMEZONE", "Asia/Shanghai"),
             secure_cookies=flag("WANGGE_SECURE_COOKIES", True),
             debug=flag("WANGGE_DEBUG", False),
-            max_body_bytes=number("WANGGE_MAX_BODY_BYTES", cls.max_body_bytes),
-            sync_page_size=number("WANGGE_SYNC_PAGE_SIZE", cls.sync_page_size),
-            tombstone_days=number("WANGGE_TOMBSTONE_DAYS", cls.tombstone_days),
-            max_clock_lead_ms=number("WANGGE_MAX_CLOCK_LEAD_MS", cls.max_clock_lead_ms),
+            max_body_bytes=number("WANGGE_MAX_BODY_BYTES", defaults.max_body_bytes),
+            sync_page_size=number("WANGGE_SYNC_PAGE_SIZE", defaults.sync_page_size),
+            tombstone_days=number("WANGGE_TOMBSTONE_DAYS", defaults.tombstone_days),
+            max_clock_lead_ms=number("WANGGE_MAX_CLOCK_LEAD_MS", defaults.max_clock_lead_ms),
+            app_build=env.get("WANGGE_APP_BUILD", ""),
         )

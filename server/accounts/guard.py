@@ -35,7 +35,9 @@ WRITE: dict[str, frozenset[str]] = {
     "admin": LEDGER | FEVER | {"tests"},
 }
 #: roles that may see whole ID numbers and phones (lists always mask them)
-SEES_PERSONAL_DATA = frozenset({"grid_worker", "sentinel", "township_health", "supervisor", "admin"})
+SEES_PERSONAL_DATA = frozenset(
+    {"grid_worker", "sentinel", "township_health", "supervisor", "admin"}
+)
 #: roles whose whole-record reads are written to the audit log
 AUDITED_READERS = frozenset({"supervisor", "admin"})
 #: roles that review conflicts and see the supervisor pages

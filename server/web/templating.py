@@ -2,10 +2,67 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from urllib.parse import quote
+
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
+from markupsafe import Markup, escape
 
 from server import __version__, i18n
+from server.accounts.auth import CSRF_FIELD, page_csrf_token
 from server.config import Settings
+from server.i18n import gettext as _
+from server.people.rules import mask_id_number, mask_phone
+from server.timeutil import format_local
+
+
+def labels() -> dict[str, str]:
+    """Display names of the codes stored in the database, in the request's language."""
+    return {
+        # roles
+        "grid_worker": _("Grid worker"),
+        "sentinel": _("Sentinel"),
+        "township_health": _("Township health centre"),
+        "supervisor": _("Supervisor"),
+        "admin": _("Administrator"),
+        # area levels
+        "city": _("City"),
+        "county": _("County"),
+        "town": _("Town"),
+        "village": _("Village"),
+        "grid": _("Grid"),
+        # measures
+        "none": _("No measure"),
+        "health_monitoring": _("Health monitoring"),
+        "home_quarantine": _("Home quarantine"),
+        "central_quarantine": _("Centralised quarantine"),
+        "hospital": _("In hospital"),
+        # check slots
+        "morning": _("Morning"),
+        "evening": _("Evening"),
+        # fever report states
+        "reported": _("Reported"),
+        "acknowledged": _("Acknowledged"),
+        "sampled": _("Sampled"),
+        "sent": _("Sent to the lab"),
+        "resulted": _("Result in"),
+        # daily report status
+        "zero": _("Zero report"),
+        "missing": _("Not reported"),
+        # person categories
+        "resident": _("Resident"),
+        "returnee_low": _("Returnee (low-risk area)"),
+        "returnee_mid_high": _("Returnee (medium/high-risk area)"),
+        "returnee_abroad": _("Returnee (abroad)"),
+    }
+
+
+def label(code: str | None) -> str:
+    if code is None:
+        return ""
+    return labels().get(code, code)
 
 
 def configure_templates(engine: JinjaTemplateEngine, settings: Settings) -> None:
@@ -19,3 +76,42 @@ def configure_templates(engine: JinjaTemplateEngine, settings: Settings) -> None
     env.globals["timezone"] = settings.timezone
     env.globals["get_locale"] = i18n.get_locale
     env.globals["html_lang"] = lambda: i18n.HTML_LANG[i18n.get_locale()]
+
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return "" if value is None else format_local(value, settings.timezone, fmt)
+
+    def isodate(value: date | None) -> str:
+        return "" if value is None else value.isoformat()
+
+    @pass_context
+    def csrf_token(context: Context) -> str:
+        request = context.get("request")
+        return "" if request is None else page_csrf_token(request, settings.secret_key)
+
+    @pass_context
+    def csrf_field(context: Context) -> Markup:
+        """``{{ csrf_field() }}`` in every POST form of a signed-in page."""
+        token = escape(csrf_token(context))
+        return Markup(f'<input type="hidden" name="{CSRF_FIELD}" value="{token}">')
+
+    @pass_context
+    def lang_url(context: Context, code: str) -> str:
+        """The language switch for this page: it comes back here afterwards."""
+        request = context.get("request")
+        here = "/"
+        if request is not None:
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return f"/lang/{code}?next={quote(here, safe='')}"
+
+    env.filters["localtime"] = localtime
+    env.filters["isodate"] = isodate
+    env.filters["mask_phone"] = mask_phone
+    env.filters["mask_id"] = mask_id_number
+    env.filters["label"] = label
+    env.globals["csrf_token"] = csrf_token
+    env.globals["csrf_field"] = csrf_field
+    env.globals["lang_url"] = lang_url
+    env.globals["locales"] = i18n.LOCALES
+
+
+__all__ = ["configure_templates", "label", "labels"]

@@ -28,3 +28,9 @@ def test_settings_reject_a_non_integer() -> None:
 
 def test_settings_defaults_to_sqlite() -> None:
     assert Settings.from_env({}).database_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_settings_from_an_empty_environment_are_the_defaults() -> None:
+    # Struct class attributes are descriptors, not defaults: this pins the values read.
+    assert Settings.from_env({}) == Settings()
+    assert Settings.from_env({}).max_body_bytes == 2 * 1024 * 1024
