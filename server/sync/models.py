@@ -22,7 +22,8 @@ class SyncState(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_rev: Mapped[int] = mapped_column(BigInteger, default=0)
-    # Cursors at or below this change number predate purged tombstones and must reset.
+    # The greatest change number of any purged tombstone or removal: a cursor below it may
+    # have missed one and must reset (docs/sync-protocol.md, "Tombstones and the horizon").
     horizon_rev: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
@@ -47,6 +48,9 @@ class SyncMutation(Base):
     # kept for rejected and conflicting mutations so nothing a device sent is lost
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     conflicts: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    # the rest of the stored outcome, so a replay answers exactly what the first try did
+    held: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
+    field: Mapped[str | None] = mapped_column(String(40), default=None)
 
 
 class SyncRemoval(Base):

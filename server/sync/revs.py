@@ -40,9 +40,18 @@ class RevAllocator:
             last = 0
         return last
 
-    async def next(self) -> int:
+    async def lock(self) -> None:
+        """Take the counter's row lock now (idempotent). The sync engine calls this before
+        reading any record it may change: every writer waits here, so what it reads next is
+        final until it commits (lock order: device row, then this counter)."""
         if self._next is None:
-            self._next = await self._lock() + 1
+            last = await self._lock()
+            self._next = last + 1
+            self._last_written = last
+
+    async def next(self) -> int:
+        await self.lock()
+        assert self._next is not None
         rev = self._next
         self._next += 1
         return rev

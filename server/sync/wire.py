@@ -1,11 +1,13 @@
 """Wire types of the sync protocol (docs/sync-protocol.md, "Messages").
 
 Pure: msgspec only. Field names are short on purpose: a day's sync on 2G is counted in bytes.
+Every Struct here is documented in docs/sync-protocol.md (a test checks it).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -14,34 +16,50 @@ PROTOCOL_VERSION = 1
 SUPPORTED_SCHEMAS = frozenset({1})
 MAX_MUTATIONS = 500
 MAX_PAGE = 5000
+#: Largest decompressed request body (the compressed limit is WANGGE_MAX_BODY_BYTES).
+MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
+#: Latest instant a device may state (ms since the epoch, 2100-01-01): bounds ``at``/``clock``.
+MAX_EPOCH_MS = 4_102_444_800_000
 
 MutationStatus = Literal["applied", "merged", "conflict", "rejected"]
 Op = Literal["put", "del"]
+EpochMs = Annotated[int, msgspec.Meta(ge=0, le=MAX_EPOCH_MS)]
+ShortText = Annotated[str, msgspec.Meta(max_length=64)]
 
 
 class Mutation(msgspec.Struct, forbid_unknown_fields=True):
-    id: str  # client-made UUID of this mutation: the idempotency key
-    col: str  # collection name
-    rid: str  # record UUID (client-made for new records)
+    id: ShortText  # client-made UUID of this mutation: the idempotency key
+    col: Annotated[str, msgspec.Meta(max_length=32)]  # collection name
+    rid: ShortText  # record id (client-made UUID for new records)
     op: Op
-    hlc: str  # hybrid logical clock of the edit on the device
-    at: int  # device wall time of the edit, ms since the epoch
-    base: int | None = None  # rev of the record the edit was made on; None = new record
+    hlc: Annotated[str, msgspec.Meta(max_length=40)]  # hybrid logical clock of the edit
+    at: EpochMs  # device wall time of the edit, ms since the epoch
+    base: Annotated[int, msgspec.Meta(ge=0)] | None = None  # rev the edit was made on
     data: dict[str, Any] = msgspec.field(default_factory=dict)  # changed fields only
 
 
 class SyncRequest(msgspec.Struct, forbid_unknown_fields=True):
     protocol: int
     schema: int
-    app: str
-    clock: int  # device wall time when the request was sent, ms since the epoch
-    cursor: str | None = None
-    pending: int = 0  # outbox size on the device, for the supervisor's freshness view
+    app: Annotated[str, msgspec.Meta(max_length=32)]
+    clock: EpochMs  # device wall time when the request was sent, ms since the epoch
+    cursor: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    pending: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = 0  # outbox size on the device
     mutations: list[Mutation] = msgspec.field(default_factory=list)
-    limit: int | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1)] | None = None
     pull: bool = True
     # Collections the device wants first on a first sync (today's work first).
-    first: list[str] | None = None
+    first: (
+        Annotated[list[Annotated[str, msgspec.Meta(max_length=32)]], msgspec.Meta(max_length=32)]
+        | None
+    ) = None
+
+
+class Envelope(msgspec.Struct):
+    """The two fields read before anything else, so a newer client gets 426, not bad_body."""
+
+    protocol: int
+    schema: int
 
 
 class MutationResult(msgspec.Struct, omit_defaults=True):
@@ -52,6 +70,7 @@ class MutationResult(msgspec.Struct, omit_defaults=True):
     message: str | None = None
     conflicts: list[str] | None = None  # conflict ids created by this mutation
     held: list[str] | None = None  # fields held for a supervisor's review
+    field: str | None = None  # the field a rejection is about, when there is one
 
 
 class Page(msgspec.Struct):
@@ -71,6 +90,9 @@ class SyncResponse(msgspec.Struct, omit_defaults=True):
     more: bool = False
     reset: str | None = None  # "horizon" | "scope": drop the snapshot, keep the outbox, re-pull
     clock_offset: int | None = None  # device clock minus server clock, ms
+    # Records still to come after this response (an estimate, for a progress bar); sent
+    # only when ``more`` is true.
+    remaining: int | None = None
 
 
 class ErrorBody(msgspec.Struct):
@@ -81,3 +103,49 @@ class ErrorBody(msgspec.Struct):
 
 class ErrorResponse(msgspec.Struct):
     error: ErrorBody
+
+
+# --- conflict review API (GET/POST /api/conflicts...) ------------------------------------
+
+
+class ConflictOut(msgspec.Struct, kw_only=True):
+    id: str
+    rev: int
+    area_id: int
+    collection: str
+    record_id: str
+    field: str
+    critical: bool
+    status: str
+    kept_value: Any
+    kept_hlc: str | None
+    kept_by: int | None
+    proposed_value: Any
+    proposed_hlc: str
+    proposed_by: int | None
+    proposed_device: str | None
+    mutation_id: str | None
+    created_at: datetime
+    resolved_by: int | None
+    resolved_at: datetime | None
+    resolution_value: Any
+
+
+class ConflictList(msgspec.Struct, kw_only=True):
+    items: list[ConflictOut]
+    next: int | None = None  # pass as ``before`` for the next page; null at the end
+
+
+class ConflictDetail(msgspec.Struct, kw_only=True):
+    conflict: ConflictOut
+    record: dict[str, Any] | None  # the whole current record, as the feed would send it
+
+
+class Decision(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    action: Literal["accept", "reject", "edit"]
+    value: Any = msgspec.UNSET  # required for "edit"; may be null for a nullable field
+
+
+class DecisionResult(msgspec.Struct, kw_only=True):
+    conflict: ConflictOut
+    rev: int | None  # the record's rev after the decision (None when nothing was written)

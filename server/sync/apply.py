@@ -1,0 +1,524 @@
+"""Step 8 of a sync request: one mutation, checked, merged and written
+(docs/sync-protocol.md, "Processing a request", steps 8.1 to 8.9)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from sqlalchemy import exists, select
+
+from server.accounts.models import Device, User
+from server.audit.models import AuditEntry
+from server.fever import rules as fever_rules
+from server.fever.models import FeverEvent
+from server.i18n import gettext as _
+from server.people.rules import SPECIAL_REPORT_CATEGORIES
+from server.reports.rules import daily_report_id
+from server.sync import hlc as hlcmod
+from server.sync.codes import REJECTIONS
+from server.sync.collections import BY_NAME, Collection
+from server.sync.merge import FieldConflict, MergeResult, merge_fields
+from server.sync.models import SyncMutation
+from server.sync.records import Writer, column_default, field_version
+from server.sync.wire import Mutation, MutationResult, MutationStatus
+
+#: A device clock off by more than this has its fever "seen at" times corrected.
+FEVER_CORRECTION_THRESHOLD_MS = 2 * 60 * 1000
+_PATH = re.compile(r"`\$\.([A-Za-z_]+)")
+
+
+class Rejected(Exception):
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        assert code in REJECTIONS, code
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class Outcome:
+    status: MutationStatus
+    rev: int | None
+    conflicts: list[str] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)
+    #: the device can apply its own data: nothing else changed the record, nothing added
+    echo_free: bool = False
+
+
+@dataclass
+class Batch:
+    """What one request's mutations share."""
+
+    w: Writer
+    user: User
+    device: Device
+    clock_offset_ms: int
+    max_lead_ms: int
+    #: the request pulls with a feed cursor: the device holds a whole snapshot
+    feed_pull: bool = False
+    #: (collection, id, rev) of writes the device already knows: left out of ``changes``
+    suppressed: set[tuple[str, str, int]] = field(default_factory=set)
+    _echo_rev: dict[tuple[str, str], int] = field(default_factory=dict)
+
+
+async def process(b: Batch, m: Mutation) -> MutationResult:
+    # 8.1 replay: a mutation id already processed gets its stored outcome, nothing else.
+    try:
+        mid = uuid.UUID(m.id)
+    except ValueError:
+        return MutationResult(
+            id=m.id, status="rejected", code="invalid", field="id", message=_bad_id()
+        )
+    stored = await b.w.session.get(SyncMutation, mid)
+    if stored is not None:
+        if stored.user_id != b.user.id:
+            return MutationResult(
+                id=m.id, status="rejected", code="invalid", field="id", message=_bad_id()
+            )
+        return stored_result(m.id, stored)
+    try:
+        outcome = await _apply(b, m, mid)
+        result = MutationResult(
+            id=m.id,
+            status=outcome.status,
+            rev=outcome.rev,
+            conflicts=outcome.conflicts or None,
+            held=outcome.held or None,
+        )
+    except Rejected as r:
+        result = MutationResult(
+            id=m.id, status="rejected", code=r.code, message=r.message, field=r.field
+        )
+    # 8.9 the idempotency record, in the same transaction as the effect; kept for every
+    # mutation (rejected ones too): it is the change log of device edits.
+    b.w.session.add(
+        SyncMutation(
+            id=mid,
+            device_id=b.device.id,
+            user_id=b.user.id,
+            collection=m.col,
+            record_id=clean(m.rid, 40),
+            op=m.op,
+            status=result.status,
+            code=result.code,
+            message=clean(result.message or "", 300) or None,
+            rev=result.rev,
+            hlc=clean(m.hlc, 40),
+            device_time=datetime.fromtimestamp(m.at / 1000, UTC),
+            received_at=b.w.now,
+            payload=msgspec.to_builtins(m.data),
+            conflicts=result.conflicts,
+            held=result.held,
+            field=result.field,
+        )
+    )
+    await b.w.session.flush()
+    return result
+
+
+def stored_result(mutation_id: str, s: SyncMutation) -> MutationResult:
+    return MutationResult(
+        id=mutation_id,
+        status=s.status,  # type: ignore[arg-type]
+        rev=s.rev,
+        code=s.code,
+        message=s.message,
+        conflicts=list(s.conflicts) if s.conflicts else None,
+        held=list(s.held) if s.held else None,
+        field=s.field,
+    )
+
+
+def label(collection: str) -> str:
+    """A collection's name for people (messages name collections, not tables)."""
+    labels = {
+        "areas": _("areas"),
+        "facilities": _("facilities"),
+        "policies": _("policies"),
+        "campaigns": _("campaigns"),
+        "measures": _("measures"),
+        "persons": _("persons"),
+        "households": _("households"),
+        "visits": _("visits"),
+        "checks": _("checks"),
+        "tests": _("tests"),
+        "daily_reports": _("daily reports"),
+        "fever_reports": _("fever reports"),
+        "fever_events": _("fever report events"),
+        "conflicts": _("conflicts"),
+    }
+    return labels.get(collection, collection)
+
+
+def _bad_id() -> str:
+    return _("The mutation id must be a UUID that was not used before.")
+
+
+async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
+    coll = BY_NAME[m.col]
+    # 8.2 the role may change this collection
+    if coll.schema is None or not b.w.principal.can_write(coll.name):
+        raise Rejected("forbidden", _("Your role may not change %(c)s.", c=label(coll.name)))
+    # 8.3 well-formed ids and clock; the effective clock may lead the server only a little
+    rid = _record_id(m.rid)
+    if not hlcmod.is_valid(m.hlc):
+        raise Rejected("invalid", _("The change carries a malformed clock."), "hlc")
+    hlc = hlcmod.clamp(m.hlc, b.w.now_ms, b.max_lead_ms)
+    # 8.4 the data against the collection's schema
+    data = _validate(coll, m.data) if m.op == "put" else {}
+    # 8.5 the record as it is now: in scope, alive
+    record = await b.w.load(coll, rid)
+    if record is not None and not await b.w.covers(record.area_id):
+        raise Rejected("out_of_scope", _("That record is outside your area."))
+    if m.op == "del":
+        return await _delete(b, coll, record, m)
+    if record is None:
+        if m.base is not None:
+            raise Rejected("not_found", _("That record does not exist on the server."))
+        return await _insert(b, coll, rid, data, hlc, m, mid)
+    if record.deleted:
+        raise Rejected("record_deleted", _("That record was deleted by someone else."))
+    if coll.kind == "append":
+        if all(getattr(record, k) == v for k, v in data.items()):
+            return Outcome("applied", record.rev)  # the same fact sent again
+        raise Rejected("append_only", _("Recorded %(c)s cannot be changed.", c=label(coll.name)))
+    return await _update(b, coll, record, data, hlc, m, mid)
+
+
+def _record_id(text: str) -> uuid.UUID:
+    try:
+        rid = uuid.UUID(text)
+    except ValueError:
+        rid = None
+    if rid is None or str(rid) != text:
+        raise Rejected("invalid", _("The record id must be a lower-case UUID."), "rid")
+    return rid
+
+
+def _has_nul(value: Any) -> bool:
+    """NUL cannot be stored in a text column (PostgreSQL refuses it): caught here, per
+    mutation, rather than failing the whole batch at the database."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    return False
+
+
+def clean(text: str, limit: int) -> str:
+    return text.replace("\x00", "")[:limit]
+
+
+def _validate(coll: Collection, data: dict[str, Any]) -> dict[str, Any]:
+    assert coll.schema is not None
+    for key, value in data.items():
+        if False:
+            raise Rejected("invalid", _("Text may not contain NUL characters."), clean(key, 40))
+    for key in data:
+        if key not in coll.writable:
+            name = key[:40]
+            if key in coll.cols or key in ("id", "rev"):
+                raise Rejected("read_only", _("Only the server sets %(f)s.", f=name), name)
+            raise Rejected("unknown_field", _("There is no field %(f)s.", f=name), name)
+    try:
+        parsed = msgspec.convert(data, coll.schema)
+    except msgspec.ValidationError as exc:
+        match = _PATH.search(str(exc))
+        where = match.group(1) if match else None
+        raise Rejected(
+            "invalid", _("Invalid value for %(f)s: %(why)s", f=where or "?", why=exc), where
+        ) from exc
+    return {name: getattr(parsed, name) for name in data}
+
+
+async def _resolve_refs(
+    b: Batch, coll: Collection, data: dict[str, Any], record: Any
+) -> tuple[int | None, dict[str, Any]]:
+    """Check the records ``data`` refers to; the area they give the record (or None)."""
+    area: int | None = None
+    found: dict[str, Any] = {}
+    for ref in coll.refs:
+        value = data.get(ref.field, getattr(record, ref.field) if record is not None else None)
+        if value is None:
+            continue
+        target_coll = BY_NAME[ref.collection]
+        target = await b.w.load(target_coll, value)
+        if target is None or getattr(target, "deleted", False):
+            raise Rejected(
+                "bad_reference",
+                _("%(f)s names a record that does not exist or was deleted.", f=ref.field),
+                ref.field,
+            )
+        target_area = getattr(target, "area_id", None)
+        if target_area is not None and not await b.w.covers(target_area):
+            raise Rejected("out_of_scope", _("%(f)s is outside your area.", f=ref.field), ref.field)
+        found[ref.field] = target
+        if ref.area and area is None:
+            area = target_area
+    return area, found
+
+
+async def _own_area(b: Batch, area_id: int) -> int:
+    info = await b.w.area(area_id)
+    if info is None:
+        raise Rejected("bad_reference", _("There is no such area."), "area_id")
+    if not b.w.principal.covers(info[0]):
+        raise Rejected("out_of_scope", _("That grid is outside your area."), "area_id")
+    if info[1] != "grid":
+        raise Rejected("invalid", _("Records belong to a grid, not a larger area."), "area_id")
+    return area_id
+
+
+def _check_links(coll: Collection, data: dict[str, Any], found: dict[str, Any]) -> None:
+    """A check's or test's measure must belong to the person it names."""
+    measure = found.get("measure_id")
+    person_id = data.get("person_id")
+    if measure is not None and person_id is not None and measure.person_id != person_id:
+        raise Rejected("invalid", _("The measure belongs to another person."), "measure_id")
+    if (
+        coll.name == "fever_events"
+        and data.get("result") is not None
+        and data.get("kind") != "resulted"
+    ):
+        raise Rejected("invalid", _("Only a result event carries a result."), "result")
+
+
+async def _insert(
+    b: Batch,
+    coll: Collection,
+    rid: uuid.UUID,
+    data: dict[str, Any],
+    hlc: str,
+    m: Mutation,
+    mid: uuid.UUID,
+) -> Outcome:
+    # 8.6 what a new record needs: its required fields, its references, its area
+    for name in sorted(coll.required):
+        if data.get(name) is None:
+            raise Rejected("invalid", _("%(f)s is required.", f=name), name)
+    if coll.name == "tests" and data.get("person_id") is None and not data.get("fever_report_id"):
+        raise Rejected("invalid", _("A test needs a person or a fever report."), "person_id")
+    if coll.own_area:
+        area = await _own_area(b, data["area_id"])
+        _unused, found = await _resolve_refs(b, coll, data, None)
+    else:
+        derived, found = await _resolve_refs(b, coll, data, None)
+        assert derived is not None  # every derived collection requires its area reference
+        area = derived
+    _check_links(coll, data, found)
+    if coll.name == "daily_reports" and rid != daily_report_id(area, data["report_date"]):
+        raise Rejected("id_mismatch", _("A daily report's id must come from its grid and date."))
+    # 8.8 write
+    rev = await b.w.alloc.next()
+    values = {name: column_default(coll, name) for name in coll.writable if name not in data}
+    defaults_filled = bool(values)
+    values.update(data)
+    values.pop("area_id", None)
+    record = coll.model(
+        id=rid,
+        rev=rev,
+        area_id=area,
+        deleted=False,
+        versions={name: [rev, hlc, b.user.id] for name in data},
+        created_at=b.w.now,
+        updated_at=b.w.now,
+        created_by=b.user.id,
+        updated_by=b.user.id,
+        **values,
+    )
+    server_set = False
+    if coll.name == "fever_reports":
+        record.seen_at = _seen_at(data["seen_at_device"], b.clock_offset_ms)
+        record.received_at = b.w.now
+        record.state = "reported"
+        record.result = None
+        server_set = True
+    b.w.session.add(record)
+    outcome = Outcome("applied", rev)
+    if coll.name == "fever_events":
+        await b.w.session.flush()
+        await _advance_report(b, found["report_id"], record, hlc, mid, outcome)
+    if coll.name == "persons" and data.get("category") in SPECIAL_REPORT_CATEGORIES:
+        _special_report(b, record, m)
+    # a derived area is something the device did not send: only records that name their
+    # own area (households, daily reports) can be left out of the answer
+    outcome.echo_free = (
+        coll.own_area and not defaults_filled and not server_set and outcome.status == "applied"
+    )
+    _note_echo(b, coll, record, outcome)
+    return outcome
+
+
+def _seen_at(seen_at_device: datetime, offset_ms: int) -> datetime:
+    if abs(offset_ms) > FEVER_CORRECTION_THRESHOLD_MS:
+        return fever_rules.corrected_time(seen_at_device, offset_ms)
+    return seen_at_device
+
+
+async def _advance_report(
+    b: Batch, report: Any, event: FeverEvent, hlc: str, mid: uuid.UUID, outcome: Outcome
+) -> None:
+    """A fever event moves its report on: state from all events; a result fills an empty
+    result, and a different second result waits for a supervisor."""
+    coll = BY_NAME["fever_reports"]
+    kinds = (
+        await b.w.session.execute(
+            select(FeverEvent.kind).where(
+                FeverEvent.report_id == report.id, FeverEvent.deleted.is_(False)
+            )
+        )
+    ).scalars()
+    values: dict[str, Any] = {}
+    state = fever_rules.state_from_events(kinds)
+    if state != report.state:
+        values["state"] = state
+    if event.result is not None:
+        if report.result is None:
+            values["result"] = event.result
+        elif report.result != event.result:
+            kept = field_version(report, "result")
+            fc = FieldConflict("result", True, "pending", report.result, kept, event.result, "kept")
+            conflict = await b.w.add_conflict(
+                coll,
+                report,
+                fc,
+                proposed_hlc=hlc,
+                proposed_by=b.user.id,
+                proposed_device=b.device.id,
+                mutation_id=mid,
+            )
+            outcome.status = "conflict"
+            outcome.conflicts.append(str(conflict.id))
+            outcome.held.append("result")
+    if values:
+        floor = max((field_version(report, n).hlc for n in values), default="")
+        await b.w.write(coll, report, values, b.w.server_hlc(floor), None)
+
+
+def _special_report(b: Batch, person: Any, m: Mutation) -> None:
+    """特报: a high-risk arrival is listed for supervisors at once."""
+    b.w.session.add(
+        AuditEntry(
+            at=b.w.now,
+            user_id=b.user.id,
+            action="special_report",
+            entity="persons",
+            entity_id=str(person.id),
+            area_id=person.area_id,
+            detail={"category": person.category, "mutation": m.id},
+        )
+    )
+
+
+async def _update(
+    b: Batch,
+    coll: Collection,
+    record: Any,
+    data: dict[str, Any],
+    hlc: str,
+    m: Mutation,
+    mid: uuid.UUID,
+) -> Outcome:
+    rev_before = record.rev
+    # 8.6 fields fixed at creation, and references that change
+    for name in sorted(coll.immutable & data.keys()):
+        if data[name] != getattr(record, name):
+            raise Rejected("immutable", _("%(f)s cannot change once set.", f=name), name)
+    changed_refs = {
+        r.field for r in coll.refs if r.field in data and data[r.field] != getattr(record, r.field)
+    }
+    new_area: int | None = None
+    if changed_refs:
+        new_area, found = await _resolve_refs(b, coll, data, record)
+        _check_links(coll, {**_current(record, coll.writable), **data}, found)
+    # 8.7 merge field by field
+    current = {name: getattr(record, name) for name in data}
+    merged: MergeResult = merge_fields(
+        current, record.versions or {}, m.base, data, hlc, coll.critical
+    )
+    outcome = Outcome(merged.status, record.rev, held=list(merged.held))
+    # 8.8 write the fields that won, the conflicts, and what follows from them
+    server_set = False
+    was_special = record.category in SPECIAL_REPORT_CATEGORIES if coll.name == "persons" else False
+    if merged.apply:
+        if "household_id" in merged.apply and new_area not in (None, record.area_id):
+            assert new_area is not None
+            await b.w.move_area(coll, record, new_area)  # its removal note takes a rev first
+            server_set = True
+        outcome.rev = await b.w.write(coll, record, merged.apply, hlc, b.user.id)
+        if "seen_at_device" in merged.apply:
+            record.seen_at = _seen_at(merged.apply["seen_at_device"], b.clock_offset_ms)
+            server_set = True
+    for fc in merged.conflicts:
+        conflict = await b.w.add_conflict(
+            coll,
+            record,
+            fc,
+            proposed_hlc=hlc,
+            proposed_by=b.user.id,
+            proposed_device=b.device.id,
+            mutation_id=mid,
+        )
+        outcome.conflicts.append(str(conflict.id))
+    if (
+        coll.name == "persons"
+        and not was_special
+        and merged.apply.get("category") in SPECIAL_REPORT_CATEGORIES
+    ):
+        _special_report(b, record, m)
+    seen_latest = rev_before == (m.base or 0) or b._echo_rev.get(_key(coll, record)) == rev_before
+    outcome.echo_free = outcome.status == "applied" and seen_latest and not server_set
+    _note_echo(b, coll, record, outcome)
+    return outcome
+
+
+def _current(record: Any, names: frozenset[str]) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in names}
+
+
+async def _delete(b: Batch, coll: Collection, record: Any, m: Mutation) -> Outcome:
+    if record is None:
+        raise Rejected("not_found", _("That record does not exist on the server."))
+    if record.deleted:
+        return Outcome("applied", record.rev)  # already gone: the wish is fulfilled
+    if coll.kind == "append":
+        raise Rejected("append_only", _("Recorded %(c)s cannot be deleted.", c=label(coll.name)))
+    for child_name, fk in coll.dependents:
+        child = BY_NAME[child_name].model
+        live = await b.w.session.scalar(
+            select(exists().where(getattr(child, fk) == record.id, child.deleted.is_(False)))
+        )
+        if live:
+            raise Rejected(
+                "has_dependents",
+                _("Delete or move its %(c)s first.", c=label(child_name)),
+            )
+    rev_before = record.rev
+    record.deleted = True
+    outcome = Outcome("applied", await b.w.touch(record, b.user.id))
+    seen_latest = rev_before == (m.base or 0) or b._echo_rev.get(_key(coll, record)) == rev_before
+    outcome.echo_free = seen_latest
+    _note_echo(b, coll, record, outcome)
+    return outcome
+
+
+def _key(coll: Collection, record: Any) -> tuple[str, str]:
+    return coll.name, str(record.id)
+
+
+def _note_echo(b: Batch, coll: Collection, record: Any, outcome: Outcome) -> None:
+    """Leave the write out of this answer's changes when the device holds everything the
+    record now is: only on a feed pull (a first sync's device holds no snapshot)."""
+    if not b.feed_pull:
+        return
+    if outcome.echo_free and outcome.rev is not None and outcome.rev == record.rev:
+        b.suppressed.add((coll.name, str(record.id), outcome.rev))
+        b._echo_rev[_key(coll, record)] = outcome.rev

@@ -1,0 +1,318 @@
+"""Step 9 of a sync request: the pull (docs/sync-protocol.md, "Pulling changes").
+
+A first sync (no cursor) sends a snapshot: the live rows in scope with ``rev <= hi`` for a
+horizon ``hi`` fixed on its first page, collection by collection, keyset-paged by id. Every
+later pull is the feed: rows with ``cursor < rev <= hi`` in rev order, where ``hi`` is the
+committed ``last_rev`` read before the rows. Revs are handed out under a row lock held
+until commit (revs.py), so every rev up to ``hi`` belongs to a committed transaction and
+statement-level snapshots under READ COMMITTED cannot skip one.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.guard import Principal, subtree_area_ids_stmt
+from server.areas.models import Area
+from server.sync import cursor as cursors
+from server.sync.collections import BY_NAME, INDEX, REGISTRY, Collection
+from server.sync.models import SyncRemoval
+from server.sync.wire import Page
+
+_NOTES = -1  # the removal notes' place in the feed's UNION ALL
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    rev: int
+    collection: str
+    id: Any
+    row: list[Any] | None  # None: a removal
+    #: from a removal note (moved out of an area), not from the record's own table
+    note: bool = False
+
+
+@dataclass
+class PullResult:
+    cursor: str
+    changes: dict[str, Page] = field(default_factory=dict)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+    more: bool = False
+    remaining: int | None = None
+
+
+def readable(principal: Principal) -> list[Collection]:
+    return [c for c in REGISTRY if principal.can_read(c.name)]
+
+
+def snapshot_order(principal: Principal, first: Sequence[str] | None) -> tuple[int, ...]:
+    """Default order (registry order: reference data, then today's work), with the
+    collections the device asked for first moved to the front."""
+    names = [c.name for c in readable(principal)]
+    wanted = [n for n in (first or ()) if n in names]
+    ordered = list(dict.fromkeys([*wanted, *names]))
+    return tuple(INDEX[n] for n in ordered)
+
+
+def _ancestors(principal: Principal) -> list[int]:
+    return [int(p) for p in principal.area_path.strip("/").split("/") if p.isdigit()]
+
+
+def scope_filter(coll: Collection, principal: Principal) -> ColumnElement[bool]:
+    model = coll.model
+    if coll.read_scope == "all":
+        return true()
+    if coll.read_scope == "proposer":
+        return model.proposed_by == principal.user_id  # type: ignore[no-any-return]
+    if coll.read_scope == "areas":
+        return or_(
+            Area.path.startswith(principal.area_path, autoescape=True),
+            Area.id.in_(_ancestors(principal)),
+        )
+    in_subtree = model.area_id.in_(subtree_area_ids_stmt(principal))
+    if coll.read_scope == "subtree_or_ancestors":
+        return or_(in_subtree, model.area_id.in_(_ancestors(principal)))
+    return in_subtree  # type: ignore[no-any-return]
+
+
+def _columns(coll: Collection) -> list[Any]:
+    model = coll.model
+    rev = model.rev if coll.has_rev else literal(0)
+    extra = [model.deleted] if coll.synced else []
+    return [model.id, rev, *(getattr(model, c) for c in coll.cols), *extra]
+
+
+def _split(coll: Collection, row: Sequence[Any]) -> tuple[list[Any], bool]:
+    values = list(row)
+    if coll.synced:
+        return values[:-1], bool(values[-1])
+    return values, False
+
+
+class Puller:
+    def __init__(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        suppressed: set[tuple[str, str, int]] | None = None,
+    ) -> None:
+        self.session = session
+        self.principal = principal
+        self.suppressed = suppressed or set()
+        self.colls = readable(principal)
+
+    # --- the feed ------------------------------------------------------------------------
+
+    async def _feed_entries(self, lo: int, hi: int, limit: int) -> list[Entry]:
+        """The first ``limit + 1`` entries with ``lo < rev <= hi``, in rev order.
+
+        One UNION ALL finds which revs of which collections are due (a sync with nothing
+        new costs one query); the rows are then read per collection by rev."""
+        branches: list[Any] = []
+        for coll in self.colls:
+            if coll.has_rev:
+                model = coll.model
+                branches.append(
+                    select(
+                        model.rev.label("rev"), literal_column(str(INDEX[coll.name])).label("c")
+                    ).where(model.rev > lo, model.rev <= hi, scope_filter(coll, self.principal))
+                )
+        names = [c.name for c in self.colls if c.synced]
+        branches.append(
+            select(SyncRemoval.rev.label("rev"), literal_column(str(_NOTES)).label("c")).where(
+                SyncRemoval.rev > lo,
+                SyncRemoval.rev <= hi,
+                SyncRemoval.collection.in_(names),
+                SyncRemoval.area_id.in_(subtree_area_ids_stmt(self.principal)),
+            )
+        )
+        due = union_all(*branches).subquery()
+        picked = (
+            await self.session.execute(
+                select(due.c.rev, due.c.c).order_by(due.c.rev).limit(limit + 1)
+            )
+        ).all()
+        revs: dict[int, list[int]] = {}
+        for rev, index in picked:
+            revs.setdefault(int(index), []).append(int(rev))
+        entries: list[Entry] = []
+        for index, wanted in revs.items():
+            if index == _NOTES:
+                notes = await self.session.execute(
+                    select(SyncRemoval.rev, SyncRemoval.collection, SyncRemoval.record_id).where(
+                        SyncRemoval.rev.in_(wanted)
+                    )
+                )
+                entries.extend(Entry(r.rev, r.collection, r.record_id, None, True) for r in notes)
+                continue
+            coll = REGISTRY[index]
+            rows = await self.session.execute(
+                select(*_columns(coll)).where(coll.model.rev.in_(wanted))
+            )
+            for raw in rows.all():
+                values, deleted = _split(coll, raw)
+                entries.append(Entry(values[1], coll.name, values[0], None if deleted else values))
+        entries.sort(key=lambda e: e.rev)
+        return entries
+
+    async def feed(self, lo: int, hi: int, limit: int, scope: int) -> PullResult:
+        entries = await self._feed_entries(lo, hi, limit)
+        more = len(entries) > limit
+        page = entries[:limit]
+        upto = page[-1].rev if more else hi
+        result = PullResult(cursor=cursors.encode(cursors.FeedCursor(scope, upto)), more=more)
+        await self._fill(result, page)
+        if more:
+            result.remaining = await self._count_feed(upto, hi)
+        return result
+
+    async def _count_feed(self, lo: int, hi: int) -> int:
+        total = 0
+        for coll in self.colls:
+            if coll.has_rev:
+                model = coll.model
+                total += await self._count(
+                    coll, and_(model.rev > lo, model.rev <= hi, scope_filter(coll, self.principal))
+                )
+        return total
+
+    async def _count(self, coll: Collection, where: ColumnElement[bool]) -> int:
+        stmt = select(func.count()).select_from(coll.model).where(where)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    # --- the snapshot --------------------------------------------------------------------
+
+    def _snapshot_where(self, coll: Collection, hi: int, after: str) -> ColumnElement[bool]:
+        model = coll.model
+        parts = [scope_filter(coll, self.principal)]
+        if coll.has_rev:
+            parts.append(model.rev <= hi)
+        if coll.synced:
+            parts.append(model.deleted.is_(False))
+        if after:
+            parts.append(model.id > parse_after(coll, after))
+        return and_(*parts)
+
+    async def snapshot(self, cur: cursors.SnapshotCursor, new_hi: int, limit: int) -> PullResult:
+        budget = limit
+        pos, after = cur.pos, cur.after
+        page: list[Entry] = []
+        while pos < len(cur.order) and budget > 0:
+            coll = REGISTRY[cur.order[pos]]
+            stmt = (
+                select(*_columns(coll))
+                .where(self._snapshot_where(coll, cur.hi, after))
+                .order_by(coll.model.id)
+                .limit(budget + 1)
+            )
+            rows = [_split(coll, raw)[0] for raw in (await self.session.execute(stmt)).all()]
+            if len(rows) > budget:
+                rows = rows[:budget]
+                after = str(rows[-1][0])
+            else:
+                pos, after = pos + 1, ""
+            page.extend(Entry(r[1], coll.name, r[0], r) for r in rows)
+            budget -= len(rows)
+        if pos < len(cur.order):
+            nxt = cursors.SnapshotCursor(cur.scope, cur.hi, cur.order, pos, after)
+            result = PullResult(cursor=cursors.encode(nxt), more=True)
+            await self._fill(result, page)
+            result.remaining = await self._count_snapshot(nxt)
+            return result
+        # The snapshot is complete: carry on with the feed after its horizon.
+        if budget > 0 and new_hi > cur.hi:
+            entries = await self._feed_entries(cur.hi, new_hi, budget)
+            more = len(entries) > budget
+            tail = entries[:budget]
+            upto = tail[-1].rev if more else new_hi
+            result = PullResult(cursor=cursors.encode(cursors.FeedCursor(cur.scope, upto)))
+            result.more = more
+            await self._fill(result, page + tail)
+            if more:
+                result.remaining = await self._count_feed(upto, new_hi)
+            return result
+        result = PullResult(cursor=cursors.encode(cursors.FeedCursor(cur.scope, cur.hi)))
+        result.more = new_hi > cur.hi
+        await self._fill(result, page)
+        return result
+
+    async def _count_snapshot(self, cur: cursors.SnapshotCursor) -> int:
+        total = 0
+        for i, index in enumerate(cur.order[cur.pos :]):
+            coll = REGISTRY[index]
+            after = cur.after if i == 0 else ""
+            total += await self._count(coll, self._snapshot_where(coll, cur.hi, after))
+        return total
+
+    # --- building the response -----------------------------------------------------------
+
+    async def _fill(self, result: PullResult, page: list[Entry]) -> None:
+        # One entry per record: the latest wins (a snapshot row and its later change, a
+        # move out and back in). Echoes of the device's own writes are left out.
+        latest: dict[tuple[str, str], Entry] = {}
+        for entry in page:
+            key = (entry.collection, str(entry.id))
+            seen = latest.get(key)
+            # The record's own row is its current state: a removal note (history) never
+            # overrides it, whatever their order.
+            if seen is None or not entry.note or seen.note:
+                latest[key] = entry
+        gone: dict[str, list[str]] = {}
+        moved: dict[str, list[str]] = {}
+        for (name, rid), entry in latest.items():
+            if (name, rid, entry.rev) in self.suppressed:
+                continue
+            if entry.row is None:
+                (moved if entry.note else gone).setdefault(name, []).append(rid)
+            else:
+                coll = BY_NAME[name]
+                if name not in result.changes:
+                    result.changes[name] = Page(cols=["id", "rev", *coll.cols], rows=[])
+                result.changes[name].rows.append(entry.row)
+        for name, ids in moved.items():
+            kept = await self._still_here(BY_NAME[name], ids)
+            gone.setdefault(name, []).extend(rid for rid in ids if rid not in kept)
+        result.removed = {name: ids for name, ids in gone.items() if ids}
+
+    async def _still_here(self, coll: Collection, ids: list[str]) -> set[str]:
+        """Ids of removal notes that are, after all, live and in scope now (moved within the
+        user's area, or back): the device keeps them; their current row comes by rev."""
+        keys = [uuid.UUID(i) for i in ids]
+        model = coll.model
+        rows = await self.session.execute(
+            select(model.id).where(
+                model.id.in_(keys), model.deleted.is_(False), scope_filter(coll, self.principal)
+            )
+        )
+        return {str(r[0]) for r in rows}
+
+
+def parse_after(coll: Collection, after: str) -> Any:
+    return int(after) if coll.int_ids else uuid.UUID(after)
+
+
+def check_snapshot_cursor(cur: cursors.SnapshotCursor) -> None:
+    """Raise CursorError when a snapshot cursor names collections or ids we cannot have made."""
+    if any(i >= len(REGISTRY) for i in cur.order):
+        raise cursors.CursorError("unknown collection in cursor")
+    if cur.after and not cur.done:
+        try:
+            parse_after(REGISTRY[cur.order[cur.pos]], cur.after)
+        except ValueError as exc:
+            raise cursors.CursorError("malformed cursor position") from exc

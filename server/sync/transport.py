@@ -1,0 +1,150 @@
+"""Steps 2 to 4 of a sync request: the body's encoding and size, its JSON, the versions,
+the request's shape; and the encoding of the answer (docs/sync-protocol.md, "Transport").
+
+Everything here happens before the transaction: a request refused here wrote nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import msgspec
+
+from server.errors import BadInput, TooLarge, UpgradeRequired
+from server.i18n import gettext as _
+from server.sync import cursor as cursors
+from server.sync.collections import BY_NAME
+from server.sync.feed import check_snapshot_cursor
+from server.sync.wire import (
+    MAX_DECOMPRESSED_BYTES,
+    MAX_MUTATIONS,
+    PROTOCOL_VERSION,
+    SUPPORTED_SCHEMAS,
+    Envelope,
+    SyncRequest,
+    SyncResponse,
+)
+
+#: Answers smaller than this go out plain: gzip's frame and header cost more than it saves.
+GZIP_MIN_BYTES = 512
+_encoder = msgspec.json.Encoder()
+
+
+def too_large(limit: int) -> TooLarge:
+    return TooLarge(
+        _("The request body is too large (the limit is %(limit)s bytes).", limit=limit),
+        code="body_too_large",
+    )
+
+
+def bad_encoding(message: str) -> BadInput:
+    return BadInput(message, code="bad_encoding")
+
+
+def gunzip(raw: bytes, limit: int = MAX_DECOMPRESSED_BYTES) -> bytes:
+    """Inflate at most ``limit`` bytes: a gzip bomb is refused after ``limit + 1`` bytes,
+    not inflated to its full size."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(raw, limit + 1)
+    except zlib.error as exc:
+        raise bad_encoding(_("The gzip data is corrupt.")) from exc
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise too_large(limit)
+    if not inflater.eof or inflater.unused_data:
+        raise bad_encoding(_("The gzip data is corrupt."))
+    return out
+
+
+def decode_body(raw: bytes, content_encoding: str | None) -> bytes:
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("identity", ""):
+        body = raw
+    elif encoding in ("gzip", "x-gzip"):
+        body = gunzip(raw)
+    else:
+        raise bad_encoding(
+            _("Unsupported Content-Encoding %(e)s: send gzip or nothing.", e=encoding[:20])
+        )
+    if len(body) > MAX_DECOMPRESSED_BYTES:
+        raise too_large(MAX_DECOMPRESSED_BYTES)
+    return body
+
+
+def _path(exc: msgspec.ValidationError) -> str | None:
+    text = str(exc)
+    marker = " - at `"
+    return text.split(marker, 1)[1].rstrip("`") if marker in text else None
+
+
+def parse_request(body: bytes) -> tuple[SyncRequest, cursors.Cursor | None]:
+    """JSON, then versions, then the exact shape: a newer client must get 426, not a
+    complaint about fields this server does not know."""
+    try:
+        envelope = msgspec.json.decode(body, type=Envelope)
+    except msgspec.ValidationError as exc:
+        raise BadInput(
+            _("The request does not match the protocol: %(why)s", why=exc),
+            code="bad_body",
+            detail={"path": _path(exc)},
+        ) from exc
+    except msgspec.DecodeError as exc:
+        raise BadInput(_("The body is not valid JSON."), code="bad_json") from exc
+    if envelope.protocol != PROTOCOL_VERSION:
+        raise UpgradeRequired(
+            _("This app is too old or too new for the server. Please update the app."),
+            code="unsupported_protocol",
+            detail={"supported": [PROTOCOL_VERSION]},
+        )
+    if envelope.schema not in SUPPORTED_SCHEMAS:
+        raise UpgradeRequired(
+            _("This app's data format is not supported. Please update the app."),
+            code="schema_outdated",
+            detail={"supported": sorted(SUPPORTED_SCHEMAS)},
+        )
+    try:
+        request = msgspec.json.decode(body, type=SyncRequest)
+    except msgspec.ValidationError as exc:
+        raise BadInput(
+            _("The request does not match the protocol: %(why)s", why=exc),
+            code="bad_body",
+            detail={"path": _path(exc)},
+        ) from exc
+    if len(request.mutations) > MAX_MUTATIONS:
+        raise BadInput(
+            _("Send at most %(n)s changes per request.", n=MAX_MUTATIONS),
+            code="too_many_mutations",
+            detail={"max": MAX_MUTATIONS},
+        )
+    for name in [m.col for m in request.mutations] + list(request.first or ()):
+        if name not in BY_NAME:
+            raise BadInput(
+                _("Unknown collection %(c)s.", c=name[:32]),
+                code="unknown_collection",
+                detail={"collection": name[:32]},
+            )
+    return request, parse_cursor(request.cursor)
+
+
+def parse_cursor(text: str | None) -> cursors.Cursor | None:
+    if not text:
+        return None
+    try:
+        cursor = cursors.decode(text)
+        if isinstance(cursor, cursors.SnapshotCursor):
+            check_snapshot_cursor(cursor)
+    except cursors.CursorError as exc:
+        raise BadInput(
+            _("The sync position is not valid; sync again from the start."),
+            code="cursor_invalid",
+        ) from exc
+    return cursor
+
+
+def encode_response(response: SyncResponse, accept_encoding: str | None) -> tuple[bytes, bool]:
+    """The answer's bytes, gzipped when the client accepts it and it is worth it."""
+    body = _encoder.encode(response)
+    if len(body) >= GZIP_MIN_BYTES and "gzip" in (accept_encoding or "").lower():
+        return gzip.compress(body, compresslevel=6, mtime=0), True
+    return body, False
