@@ -1,0 +1,113 @@
+"""rules.js and uuid5 in the browser agree with the Python rules: one table, both sides."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext
+
+from server.people import rules as people
+from server.quarantine import rules as quarantine
+from server.reports.rules import daily_report_id
+from server.timeutil import local_today
+from server.visits import rules as visits
+from tests.e2e.conftest import LiveServer, serve_test_modules
+
+pytestmark = pytest.mark.e2e
+
+CASES: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "data" / "rules_cases.json").read_text(encoding="utf-8")
+)["cases"]
+
+
+def _d(s: str | None) -> date | None:
+    return date.fromisoformat(s) if s else None
+
+
+def _dt(s: str) -> datetime:
+    return datetime.fromisoformat(s.replace("Z", "+00:00"))
+
+
+def _policy_for(kind: str, on: str, policies: list[dict[str, Any]]) -> list[Any] | None:
+    rules = [
+        quarantine.PolicyRule(p["kind"], p["version"], p["duration_days"], tuple(p["test_days"]),
+                              p["checks_per_day"], date.fromisoformat(p["effective_from"]))
+        for p in policies
+    ]  # fmt: skip
+    try:
+        found = quarantine.policy_for(kind, date.fromisoformat(on), rules)
+    except quarantine.NoPolicyError:
+        return None
+    return [found.kind, found.version]
+
+
+def _schedule(policy: dict[str, Any], start: str) -> dict[str, Any]:
+    rule = quarantine.PolicyRule("x", 1, policy["duration_days"], tuple(policy["test_days"]), 2,
+                                 date(2021, 1, 1))  # fmt: skip
+    plan = quarantine.schedule(rule, date.fromisoformat(start))
+    return {"start_date": plan.start_date.isoformat(), "end_date": plan.end_date.isoformat(),
+            "test_dates": [d.isoformat() for d in plan.test_dates]}  # fmt: skip
+
+
+PYTHON: dict[str, Callable[..., Any]] = {
+    "certificate_state": lambda c, a, t: people.certificate_state(
+        _d(c), _d(a), date.fromisoformat(t)),
+    "needs_special_report": people.needs_special_report,
+    "required_measure": people.required_measure,
+    "mask_id_number": people.mask_id_number,
+    "mask_phone": people.mask_phone,
+    "is_fever": people.is_fever,
+    "day_number": lambda s, t: quarantine.day_number(date.fromisoformat(s), date.fromisoformat(t)),
+    "checks_due": lambda s, e, st, t, done, n: quarantine.checks_due(
+        date.fromisoformat(s), _d(e), st, date.fromisoformat(t), set(done), n),
+    "missed_checks": lambda s, e, t, done, n: [
+        [d.isoformat(), slot] for d, slot in quarantine.missed_checks(
+            date.fromisoformat(s), _d(e), date.fromisoformat(t),
+            [(date.fromisoformat(x), y) for x, y in done], n)],
+    "policy_for": _policy_for,
+    "schedule": _schedule,
+    "coverage_state": lambda vs, s, e: visits.coverage_state(
+        [(_dt(a), b) for a, b in vs], _dt(s), _dt(e) if e else None),
+    "daily_report_id": lambda g, day: str(daily_report_id(g, date.fromisoformat(day))),
+    "local_today": lambda iso, tz: local_today(_dt(iso), tz).isoformat(),
+}  # fmt: skip
+
+
+def test_the_table_covers_every_ported_rule() -> None:
+    assert {c["fn"] for c in CASES} == set(PYTHON)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c["fn"])
+def test_python_rules_match_the_table(case: dict[str, Any]) -> None:
+    assert PYTHON[case["fn"]](*case["args"]) == case["expected"]
+
+
+def test_default_policies_match(new_context: Callable[..., BrowserContext]) -> None:
+    page = new_context(service_workers="block").new_page()
+    page.goto("/healthz")
+    js = page.evaluate("async () => (await import('/static/js/rules.js')).DEFAULT_POLICIES")
+    python = [
+        {"id": None, "kind": p.kind, "version": p.version, "duration_days": p.duration_days,
+         "test_days": list(p.test_days), "checks_per_day": p.checks_per_day,
+         "effective_from": p.effective_from.isoformat()}
+        for p in quarantine.DEFAULT_POLICIES
+    ]  # fmt: skip
+    assert js == python
+
+
+def test_rules_js_matches_the_table(new_context: Callable[..., BrowserContext],
+                                    server: LiveServer) -> None:  # fmt: skip
+    ctx = new_context(service_workers="block")
+    serve_test_modules(ctx, server.url)
+    page = ctx.new_page()
+    page.goto("/healthz")
+    outcome = page.evaluate(
+        "async (cases) => (await import('/__test__/rules_runner.js')).run(cases)", CASES
+    )
+    assert outcome["count"] == len(CASES)
+    assert outcome["failures"] == []

@@ -1,0 +1,46 @@
+// Hash routes: every screen works from a cold start offline, so a screen is a function of
+// the in-memory model and the route's parameters, nothing fetched.
+
+import { households, household } from "./screens/households.js";
+import { householdForm, personForm, visitForm } from "./screens/forms.js";
+import { checks, checkForm } from "./screens/checks.js";
+import { report } from "./screens/report.js";
+import { attention } from "./screens/attention.js";
+import { more } from "./screens/more.js";
+
+const ROUTES = [
+  [/^#?\/?(?:households)?$/, "households", households],
+  [/^#\/h\/new$/, "households", (app) => householdForm(app, null)],
+  [/^#\/h\/([^/]+)$/, "households", household],
+  [/^#\/h\/([^/]+)\/edit$/, "households", householdForm],
+  [/^#\/h\/([^/]+)\/visit$/, "households", visitForm],
+  [/^#\/h\/([^/]+)\/p\/new$/, "households", (app, hid) => personForm(app, null, hid)],
+  [/^#\/p\/([^/]+)$/, "households", (app, pid) => personForm(app, pid, null)],
+  [/^#\/checks$/, "checks", checks],
+  [/^#\/check\/([^/]+)\/(morning|evening)$/, "checks", checkForm],
+  [/^#\/report$/, "report", report],
+  [/^#\/attention$/, "more", attention],
+  [/^#\/more$/, "more", more],
+];
+
+export function resolve(hash) {
+  for (const [pattern, tab, screen] of ROUTES) {
+    const m = pattern.exec(hash || "");
+    if (m) return { tab, screen, params: m.slice(1).map(decodeURIComponent) };
+  }
+  return { tab: "households", screen: households, params: [] };
+}
+
+export function renderRoute(app) {
+  const { tab, screen, params } = resolve(location.hash);
+  const view = document.getElementById("view");
+  const current = screen(app, ...params);
+  view.replaceChildren(current.node);
+  app.current = current;
+  for (const a of document.querySelectorAll("#tabs a")) {
+    if (a.dataset.tab === tab) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+  window.scrollTo(0, 0);
+  if (current.focus) current.focus();
+}

@@ -1,0 +1,65 @@
+// The grid's daily report: counts filled in from the data on this phone, and an explicit
+// zero report. One report per grid per day (the same uuid5 on every phone).
+
+import { t } from "../i18n.js";
+import { $, fill, fmtTime, formValues, setFormValues, setText, tpl } from "../ui.js";
+import { dailyReportId } from "../uuid.js";
+import { saveDailyReport } from "../writes.js";
+
+const COUNTS = ["households_visited", "new_returnees", "under_measure", "checks_done", "fever_found"];
+
+function statusText(app, rec) {
+  if (!rec) return t("report_none");
+  const time = fmtTime(Date.parse(rec.submitted_at) || null, app.tz, false);
+  const text = t(rec.is_zero ? "report_zero" : "report_done", { time });
+  return rec._pending ? `${text} ${t("report_pending")}` : text;
+}
+
+export function report(app) {
+  const node = tpl("t-report");
+  const day = app.model.today();
+  fill(node, { date: day });
+  const form = $(node, "form");
+  const status = $(node, '[data-f="status"]');
+  const error = $(form, '[data-f="error"]');
+  const counts = app.model.reportCounts(day);
+  setFormValues(form, counts);
+  let reportId = null;
+
+  const showStatus = () => {
+    const rec = reportId ? app.model.get("daily_reports", reportId) : null;
+    setText(status, statusText(app, rec));
+    status.dataset.state = rec ? (rec.is_zero ? "zero" : "reported") : "missing";
+    return rec;
+  };
+  dailyReportId(app.user.area_id, day).then((id) => {
+    reportId = id;
+    const rec = showStatus();
+    if (rec && !rec.is_zero) setFormValues(form, rec);
+  });
+
+  const submit = async (zero) => {
+    const v = formValues(form);
+    const values = Object.fromEntries(COUNTS.map((k) => [k, Math.max(0, Number(v[k]) || 0)]));
+    try {
+      await saveDailyReport(app, values, { zero, notes: v.notes || "" });
+      app.toast(t(zero ? "zero_saved" : "report_saved"));
+      showStatus();
+    } catch (err) {
+      app.log("report", err);
+      setText(error, t("error", { message: err.message || err }));
+    }
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit(false);
+  });
+  $(form, "#zero-report").addEventListener("click", () => {
+    const now = app.model.reportCounts(day);
+    // A zero report says "nothing new": check the phone's data agrees before filing it.
+    const news = now.new_returnees + now.fever_found;
+    if (news > 0 && !window.confirm(t("confirm_zero"))) return;
+    submit(true);
+  });
+  return { node, refresh: showStatus };
+}
