@@ -1,0 +1,253 @@
+"""The field app's benchmark, called by ``python -m bench`` (``run() -> dict[str, float]``).
+
+Figures (DESIGN.md "Targets"; the grid is bench/grid.py's: 150 households, 640 persons):
+
+* ``shell_*``: the app shell, i.e. every file the service worker precaches plus the worker
+  itself: count, bytes as served, and bytes gzipped (what a gzip-serving front end sends).
+* ``cold_start_offline_ms_cpu4x``: from navigation start to the household list on screen,
+  browser restarted with no network and the CPU slowed 4x (CDP
+  ``Emulation.setCPUThrottlingRate``); the median of a few runs. ``..._ms`` unthrottled.
+* ``first_sync_*``: the demo grid's first sync on an empty phone, read from Chromium's
+  network events: requests, bytes down (``encodedDataLength``: headers and body as
+  received), bytes up (request headers and body), ledger records received (households,
+  persons, checks, visits), duration.
+
+Prints nothing. Needs Chromium at /usr/bin/chromium (``make system-deps``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 360, "height": 740}
+COLD_RUNS = 3
+SEED = 2021
+WAIT_MS = 60_000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _prepare(url: str) -> None:
+    """In a process of its own: schema, stamped at the migrations' head, and the grid."""
+    import asyncio
+
+    from alembic import command
+
+    from bench.grid import load_grid
+    from server.db import make_engine, make_sessionmaker
+    from server.migrate import alembic_config
+    from server.models import Base
+
+    async def fill() -> None:
+        engine = make_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.run_sync(Base.metadata.create_all)
+            await load_grid(make_sessionmaker(engine), SEED)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(fill())
+    command.stamp(alembic_config(url), "head")
+
+
+@contextlib.contextmanager
+def _server(tmp: Path) -> Iterator[str]:
+    url = f"sqlite+aiosqlite:///{tmp / 'bench.db'}"
+    env = {
+        **os.environ,
+        "WANGGE_DATABASE_URL": url,
+        "WANGGE_SECURE_COOKIES": "0",
+        "WANGGE_SECRET_KEY": "bench-secret",
+        "WANGGE_MAX_BODY_BYTES": str(2 * 1024 * 1024),
+        "WANGGE_SYNC_PAGE_SIZE": "2000",
+        "WANGGE_TOMBSTONE_DAYS": "30",
+        "WANGGE_MAX_CLOCK_LEAD_MS": str(5 * 60 * 1000),
+    }
+    subprocess.run([sys.executable, "-m", "bench.pwa", "prepare", url], cwd=ROOT, env=env,
+                   check=True, capture_output=True)  # fmt: skip
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with (tmp / "server.log").open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "run", "--port", str(port)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp / "server.log").read_text()[-2000:])
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1) as resp:
+                    if resp.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    proc.wait(timeout=0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        body: bytes = resp.read()
+        return body
+
+
+def shell_sizes(base: str) -> dict[str, float]:
+    worker = _get(f"{base}/sw.js")
+    match = re.search(rb"const PRECACHE = (\[.*?\]);", worker)
+    if match is None:
+        raise RuntimeError("no PRECACHE list in /sw.js")
+    bodies = [worker] + [_get(f"{base}{path}") for path in json.loads(match.group(1))]
+    return {
+        "shell_files": float(len(bodies)),
+        "shell_bytes_identity": float(sum(len(b) for b in bodies)),
+        "shell_bytes_gzip": float(sum(len(gzip.compress(b, 6)) for b in bodies)),
+    }
+
+
+class _SyncTraffic:
+    """Counts /api/sync requests and their bytes from CDP Network events."""
+
+    def __init__(self) -> None:
+        self.ids: set[str] = set()
+        self.up = 0
+        self.down = 0
+        self.started: float | None = None
+        self.finished: float | None = None
+
+    def request(self, event: dict[str, Any]) -> None:
+        req = event["request"]
+        if not req["url"].endswith("/api/sync"):
+            return
+        self.ids.add(event["requestId"])
+        head = f"{req['method']} /api/sync HTTP/1.1\r\n" + "".join(
+            f"{k}: {v}\r\n" for k, v in req["headers"].items()
+        )
+        length = req["headers"].get("Content-Length")
+        body = int(length) if length else sum(
+            len(e.get("bytes", "")) * 3 // 4 for e in req.get("postDataEntries", [])
+        )  # fmt: skip
+        self.up += len(head.encode()) + 2 + body
+        self.started = self.started or event["timestamp"]
+
+    def finished_loading(self, event: dict[str, Any]) -> None:
+        if event["requestId"] in self.ids:
+            self.down += int(event["encodedDataLength"])
+            self.finished = event["timestamp"]
+
+
+def run() -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    from bench.grid import PASSWORD
+
+    figures: dict[str, float] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="wangge-pwa-bench-"))
+    try:
+        with _server(tmp) as base, sync_playwright() as p:
+            figures |= shell_sizes(base)
+            profile = tmp / "profile"
+
+            def launch() -> Any:
+                ctx = p.chromium.launch_persistent_context(
+                    str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+                    viewport=VIEWPORT, base_url=base, locale="zh-CN",
+                    timezone_id="Asia/Shanghai", service_workers="allow",
+                )  # fmt: skip
+                ctx.set_default_timeout(WAIT_MS)
+                return ctx
+
+            # First visit, online: sign in, first sync (measured), shell precached.
+            ctx = launch()
+            page = ctx.pages[0] if ctx.pages else ctx.new_page()
+            traffic = _SyncTraffic()
+            cdp = ctx.new_cdp_session(page)
+            cdp.on("Network.requestWillBeSent", traffic.request)
+            cdp.on("Network.loadingFinished", traffic.finished_loading)
+            cdp.send("Network.enable")
+            page.goto("/login?next=/app%3Fsignin%3D1")
+            page.fill("#phone", "13900000001")
+            page.fill("#password", PASSWORD)
+            page.click("form[action='/login'] button[type=submit]")
+            page.wait_for_function(
+                "window.wangge && wangge.syncCount >= 1 && wangge.state === 'idle' && "
+                "navigator.serviceWorker.controller && "
+                "navigator.serviceWorker.controller.state === 'activated'"
+            )
+            records = page.evaluate(
+                "wangge.model.list('households').length + wangge.model.list('persons').length"
+                " + wangge.model.list('checks').length + wangge.model.list('visits').length"
+            )
+            figures["first_sync_requests"] = float(len(traffic.ids))
+            figures["first_sync_bytes_down"] = float(traffic.down)
+            figures["first_sync_bytes_up"] = float(traffic.up)
+            figures["first_sync_ledger_records"] = float(records)
+            if traffic.started is not None and traffic.finished is not None:
+                figures["first_sync_ms"] = round((traffic.finished - traffic.started) * 1000, 1)
+            ctx.close()
+
+            for rate, key in ((4, "cold_start_offline_ms_cpu4x"), (1, "cold_start_offline_ms")):
+                times = []
+                for _ in range(COLD_RUNS):
+                    ctx = launch()
+                    ctx.set_offline(True)
+                    page = ctx.pages[0] if ctx.pages else ctx.new_page()
+                    cdp = ctx.new_cdp_session(page)
+                    cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
+                    page.goto("/app")
+                    page.wait_for_function("performance.getEntriesByName('wangge:list').length > 0")
+                    times.append(
+                        page.evaluate("performance.getEntriesByName('wangge:list')[0].startTime")
+                    )
+                    ctx.close()
+                figures[key] = round(statistics.median(times), 1)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return figures
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["prepare"]:
+        _prepare(sys.argv[2])
+    else:
+        print(json.dumps(run(), indent=1))
