@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 06:19:27.022395
+Create Date: 2026-11-29 07:07:31.404046
 
 """
 
@@ -64,7 +64,7 @@ def upgrade() -> None:
 
     op.create_table(
         "sync_state",
-        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("last_rev", sa.BigInteger(), nullable=False),
         sa.Column("horizon_rev", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_state")),
@@ -76,11 +76,13 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=80), nullable=False),
         sa.Column("starts_on", server.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ends_on", server.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("rev", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(["area_id"], ["areas.id"], name=op.f("fk_campaigns_area_id_areas")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
     )
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_campaigns_area_id"), ["area_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_campaigns_rev"), ["rev"], unique=False)
 
     op.create_table(
         "facilities",
@@ -102,7 +104,7 @@ def upgrade() -> None:
 
     op.create_table(
         "sync_removals",
-        sa.Column("rev", sa.BigInteger(), nullable=False),
+        sa.Column("rev", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("collection", sa.String(length=32), nullable=False),
         sa.Column("record_id", sa.String(length=40), nullable=False),
         sa.Column("area_id", sa.Integer(), nullable=False),
@@ -446,6 +448,8 @@ def upgrade() -> None:
         sa.Column("received_at", server.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=True),
         sa.Column("conflicts", sa.JSON(), nullable=True),
+        sa.Column("held", sa.JSON(), nullable=True),
+        sa.Column("field", sa.String(length=40), nullable=True),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_sync_mutations_device_id_devices")
         ),
@@ -618,6 +622,11 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_tests_rev"), ["rev"], unique=False)
 
     # ### end Alembic commands ###
+    # The change counter's single row exists from the start: writers lock it, never create it.
+    op.bulk_insert(
+        sa.table("sync_state", sa.column("id"), sa.column("last_rev"), sa.column("horizon_rev")),
+        [{"id": 1, "last_rev": 0, "horizon_rev": 0}],
+    )
 
 
 def downgrade() -> None:
@@ -720,6 +729,7 @@ def downgrade() -> None:
 
     op.drop_table("facilities")
     with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_campaigns_rev"))
         batch_op.drop_index(batch_op.f("ix_campaigns_area_id"))
 
     op.drop_table("campaigns")

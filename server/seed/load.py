@@ -178,7 +178,7 @@ async def write_demo(session: AsyncSession, demo: Demo) -> None:
     await _put(session, alloc, Area, county.areas)
     await _put(session, alloc, Facility, county.facilities)
     await _put(session, alloc, Policy, act.policies)
-    await _put(session, None, Campaign, [act.campaign])
+    await _put(session, alloc, Campaign, [act.campaign])
     user_ids = {a.phone: await _create_user(session, a) for a in demo.accounts}
     _stamp_authors(demo, user_ids)
     for model, rows in (

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -13,32 +12,25 @@ import msgspec
 from sqlalchemy import exists, select
 
 from server.accounts.models import Device, User
-from server.audit.models import AuditEntry
-from server.fever import rules as fever_rules
-from server.fever.models import FeverEvent
 from server.i18n import gettext as _
 from server.people.rules import SPECIAL_REPORT_CATEGORIES
 from server.reports.rules import daily_report_id
 from server.sync import hlc as hlcmod
-from server.sync.codes import REJECTIONS
 from server.sync.collections import BY_NAME, Collection
-from server.sync.merge import FieldConflict, MergeResult, merge_fields
+from server.sync.effects import advance_report, seen_at, special_report
+from server.sync.merge import MergeResult, merge_fields
 from server.sync.models import SyncMutation
-from server.sync.records import Writer, column_default, field_version
+from server.sync.records import Writer, column_default
+from server.sync.validate import (
+    Rejected,
+    bad_id,
+    check_links,
+    clean,
+    label,
+    record_id,
+    validate_data,
+)
 from server.sync.wire import Mutation, MutationResult, MutationStatus
-
-#: A device clock off by more than this has its fever "seen at" times corrected.
-FEVER_CORRECTION_THRESHOLD_MS = 2 * 60 * 1000
-_PATH = re.compile(r"`\$\.([A-Za-z_]+)")
-
-
-class Rejected(Exception):
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        assert code in REJECTIONS, code
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
 
 
 @dataclass
@@ -73,13 +65,13 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
         mid = uuid.UUID(m.id)
     except ValueError:
         return MutationResult(
-            id=m.id, status="rejected", code="invalid", field="id", message=_bad_id()
+            id=m.id, status="rejected", code="invalid", field="id", message=bad_id()
         )
     stored = await b.w.session.get(SyncMutation, mid)
     if stored is not None:
         if stored.user_id != b.user.id:
             return MutationResult(
-                id=m.id, status="rejected", code="invalid", field="id", message=_bad_id()
+                id=m.id, status="rejected", code="invalid", field="id", message=bad_id()
             )
         return stored_result(m.id, stored)
     try:
@@ -135,43 +127,18 @@ def stored_result(mutation_id: str, s: SyncMutation) -> MutationResult:
     )
 
 
-def label(collection: str) -> str:
-    """A collection's name for people (messages name collections, not tables)."""
-    labels = {
-        "areas": _("areas"),
-        "facilities": _("facilities"),
-        "policies": _("policies"),
-        "campaigns": _("campaigns"),
-        "measures": _("measures"),
-        "persons": _("persons"),
-        "households": _("households"),
-        "visits": _("visits"),
-        "checks": _("checks"),
-        "tests": _("tests"),
-        "daily_reports": _("daily reports"),
-        "fever_reports": _("fever reports"),
-        "fever_events": _("fever report events"),
-        "conflicts": _("conflicts"),
-    }
-    return labels.get(collection, collection)
-
-
-def _bad_id() -> str:
-    return _("The mutation id must be a UUID that was not used before.")
-
-
 async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
     coll = BY_NAME[m.col]
     # 8.2 the role may change this collection
     if coll.schema is None or not b.w.principal.can_write(coll.name):
         raise Rejected("forbidden", _("Your role may not change %(c)s.", c=label(coll.name)))
     # 8.3 well-formed ids and clock; the effective clock may lead the server only a little
-    rid = _record_id(m.rid)
+    rid = record_id(m.rid)
     if not hlcmod.is_valid(m.hlc):
         raise Rejected("invalid", _("The change carries a malformed clock."), "hlc")
     hlc = hlcmod.clamp(m.hlc, b.w.now_ms, b.max_lead_ms)
     # 8.4 the data against the collection's schema
-    data = _validate(coll, m.data) if m.op == "put" else {}
+    data = validate_data(coll, m.data) if m.op == "put" else {}
     # 8.5 the record as it is now: in scope, alive
     record = await b.w.load(coll, rid)
     if record is not None and not await b.w.covers(record.area_id):
@@ -189,54 +156,6 @@ async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
             return Outcome("applied", record.rev)  # the same fact sent again
         raise Rejected("append_only", _("Recorded %(c)s cannot be changed.", c=label(coll.name)))
     return await _update(b, coll, record, data, hlc, m, mid)
-
-
-def _record_id(text: str) -> uuid.UUID:
-    try:
-        rid = uuid.UUID(text)
-    except ValueError:
-        rid = None
-    if rid is None or str(rid) != text:
-        raise Rejected("invalid", _("The record id must be a lower-case UUID."), "rid")
-    return rid
-
-
-def _has_nul(value: Any) -> bool:
-    """NUL cannot be stored in a text column (PostgreSQL refuses it): caught here, per
-    mutation, rather than failing the whole batch at the database."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    return False
-
-
-def clean(text: str, limit: int) -> str:
-    return text.replace("\x00", "")[:limit]
-
-
-def _validate(coll: Collection, data: dict[str, Any]) -> dict[str, Any]:
-    assert coll.schema is not None
-    for key, value in data.items():
-        if False:
-            raise Rejected("invalid", _("Text may not contain NUL characters."), clean(key, 40))
-    for key in data:
-        if key not in coll.writable:
-            name = key[:40]
-            if key in coll.cols or key in ("id", "rev"):
-                raise Rejected("read_only", _("Only the server sets %(f)s.", f=name), name)
-            raise Rejected("unknown_field", _("There is no field %(f)s.", f=name), name)
-    try:
-        parsed = msgspec.convert(data, coll.schema)
-    except msgspec.ValidationError as exc:
-        match = _PATH.search(str(exc))
-        where = match.group(1) if match else None
-        raise Rejected(
-            "invalid", _("Invalid value for %(f)s: %(why)s", f=where or "?", why=exc), where
-        ) from exc
-    return {name: getattr(parsed, name) for name in data}
 
 
 async def _resolve_refs(
@@ -277,20 +196,6 @@ async def _own_area(b: Batch, area_id: int) -> int:
     return area_id
 
 
-def _check_links(coll: Collection, data: dict[str, Any], found: dict[str, Any]) -> None:
-    """A check's or test's measure must belong to the person it names."""
-    measure = found.get("measure_id")
-    person_id = data.get("person_id")
-    if measure is not None and person_id is not None and measure.person_id != person_id:
-        raise Rejected("invalid", _("The measure belongs to another person."), "measure_id")
-    if (
-        coll.name == "fever_events"
-        and data.get("result") is not None
-        and data.get("kind") != "resulted"
-    ):
-        raise Rejected("invalid", _("Only a result event carries a result."), "result")
-
-
 async def _insert(
     b: Batch,
     coll: Collection,
@@ -313,7 +218,7 @@ async def _insert(
         derived, found = await _resolve_refs(b, coll, data, None)
         assert derived is not None  # every derived collection requires its area reference
         area = derived
-    _check_links(coll, data, found)
+    check_links(coll, data, found)
     if coll.name == "daily_reports" and rid != daily_report_id(area, data["report_date"]):
         raise Rejected("id_mismatch", _("A daily report's id must come from its grid and date."))
     # 8.8 write
@@ -336,7 +241,7 @@ async def _insert(
     )
     server_set = False
     if coll.name == "fever_reports":
-        record.seen_at = _seen_at(data["seen_at_device"], b.clock_offset_ms)
+        record.seen_at = seen_at(data["seen_at_device"], b.clock_offset_ms)
         record.received_at = b.w.now
         record.state = "reported"
         record.result = None
@@ -345,9 +250,21 @@ async def _insert(
     outcome = Outcome("applied", rev)
     if coll.name == "fever_events":
         await b.w.session.flush()
-        await _advance_report(b, found["report_id"], record, hlc, mid, outcome)
+        conflict = await advance_report(
+            b.w,
+            found["report_id"],
+            record,
+            hlc=hlc,
+            mutation_id=mid,
+            user_id=b.user.id,
+            device_id=b.device.id,
+        )
+        if conflict is not None:
+            outcome.status = "conflict"
+            outcome.conflicts.append(str(conflict.id))
+            outcome.held.append("result")
     if coll.name == "persons" and data.get("category") in SPECIAL_REPORT_CATEGORIES:
-        _special_report(b, record, m)
+        special_report(b.w, b.user.id, record, m.id)
     # a derived area is something the device did not send: only records that name their
     # own area (households, daily reports) can be left out of the answer
     outcome.echo_free = (
@@ -355,67 +272,6 @@ async def _insert(
     )
     _note_echo(b, coll, record, outcome)
     return outcome
-
-
-def _seen_at(seen_at_device: datetime, offset_ms: int) -> datetime:
-    if abs(offset_ms) > FEVER_CORRECTION_THRESHOLD_MS:
-        return fever_rules.corrected_time(seen_at_device, offset_ms)
-    return seen_at_device
-
-
-async def _advance_report(
-    b: Batch, report: Any, event: FeverEvent, hlc: str, mid: uuid.UUID, outcome: Outcome
-) -> None:
-    """A fever event moves its report on: state from all events; a result fills an empty
-    result, and a different second result waits for a supervisor."""
-    coll = BY_NAME["fever_reports"]
-    kinds = (
-        await b.w.session.execute(
-            select(FeverEvent.kind).where(
-                FeverEvent.report_id == report.id, FeverEvent.deleted.is_(False)
-            )
-        )
-    ).scalars()
-    values: dict[str, Any] = {}
-    state = fever_rules.state_from_events(kinds)
-    if state != report.state:
-        values["state"] = state
-    if event.result is not None:
-        if report.result is None:
-            values["result"] = event.result
-        elif report.result != event.result:
-            kept = field_version(report, "result")
-            fc = FieldConflict("result", True, "pending", report.result, kept, event.result, "kept")
-            conflict = await b.w.add_conflict(
-                coll,
-                report,
-                fc,
-                proposed_hlc=hlc,
-                proposed_by=b.user.id,
-                proposed_device=b.device.id,
-                mutation_id=mid,
-            )
-            outcome.status = "conflict"
-            outcome.conflicts.append(str(conflict.id))
-            outcome.held.append("result")
-    if values:
-        floor = max((field_version(report, n).hlc for n in values), default="")
-        await b.w.write(coll, report, values, b.w.server_hlc(floor), None)
-
-
-def _special_report(b: Batch, person: Any, m: Mutation) -> None:
-    """特报: a high-risk arrival is listed for supervisors at once."""
-    b.w.session.add(
-        AuditEntry(
-            at=b.w.now,
-            user_id=b.user.id,
-            action="special_report",
-            entity="persons",
-            entity_id=str(person.id),
-            area_id=person.area_id,
-            detail={"category": person.category, "mutation": m.id},
-        )
-    )
 
 
 async def _update(
@@ -438,7 +294,7 @@ async def _update(
     new_area: int | None = None
     if changed_refs:
         new_area, found = await _resolve_refs(b, coll, data, record)
-        _check_links(coll, {**_current(record, coll.writable), **data}, found)
+        check_links(coll, {**_current(record, coll.writable), **data}, found)
     # 8.7 merge field by field
     current = {name: getattr(record, name) for name in data}
     merged: MergeResult = merge_fields(
@@ -455,7 +311,7 @@ async def _update(
             server_set = True
         outcome.rev = await b.w.write(coll, record, merged.apply, hlc, b.user.id)
         if "seen_at_device" in merged.apply:
-            record.seen_at = _seen_at(merged.apply["seen_at_device"], b.clock_offset_ms)
+            record.seen_at = seen_at(merged.apply["seen_at_device"], b.clock_offset_ms)
             server_set = True
     for fc in merged.conflicts:
         conflict = await b.w.add_conflict(
@@ -473,7 +329,7 @@ async def _update(
         and not was_special
         and merged.apply.get("category") in SPECIAL_REPORT_CATEGORIES
     ):
-        _special_report(b, record, m)
+        special_report(b.w, b.user.id, record, m.id)
     seen_latest = rev_before == (m.base or 0) or b._echo_rev.get(_key(coll, record)) == rev_before
     outcome.echo_free = outcome.status == "applied" and seen_latest and not server_set
     _note_echo(b, coll, record, outcome)
@@ -489,6 +345,7 @@ async def _delete(b: Batch, coll: Collection, record: Any, m: Mutation) -> Outco
         raise Rejected("not_found", _("That record does not exist on the server."))
     if record.deleted:
         return Outcome("applied", record.rev)  # already gone: the wish is fulfilled
+    # 8.5 / 8.6 facts stay; a record with live dependents stays
     if coll.kind == "append":
         raise Rejected("append_only", _("Recorded %(c)s cannot be deleted.", c=label(coll.name)))
     for child_name, fk in coll.dependents:
@@ -501,6 +358,7 @@ async def _delete(b: Batch, coll: Collection, record: Any, m: Mutation) -> Outco
                 "has_dependents",
                 _("Delete or move its %(c)s first.", c=label(child_name)),
             )
+    # 8.8 the tombstone
     rev_before = record.rev
     record.deleted = True
     outcome = Outcome("applied", await b.w.touch(record, b.user.id))

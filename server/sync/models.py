@@ -20,7 +20,7 @@ class SyncState(Base):
 
     __tablename__ = "sync_state"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_rev: Mapped[int] = mapped_column(BigInteger, default=0)
     # The greatest change number of any purged tombstone or removal: a cursor below it may
     # have missed one and must reset (docs/sync-protocol.md, "Tombstones and the horizon").
@@ -58,7 +58,7 @@ class SyncRemoval(Base):
 
     __tablename__ = "sync_removals"
 
-    rev: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    rev: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     collection: Mapped[str] = mapped_column(String(32))
     record_id: Mapped[str] = mapped_column(String(40))
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)

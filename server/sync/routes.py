@@ -18,7 +18,6 @@ from litestar.types import ControllerRouterHandler
 from server import i18n
 from server.accounts.auth import authenticate, bearer_token
 from server.accounts.guard import Principal
-from server.config import Settings
 from server.db import transaction, utcnow
 from server.deps import DB, AppSettings
 from server.errors import BadInput, Forbidden, Unauthorized
@@ -126,5 +125,3 @@ def _require_json_if_cookie(request: AnyRequest) -> None:
 
 
 ROUTES: list[ControllerRouterHandler] = [sync, list_conflicts, get_conflict, decide]
-
-__all__ = ["ROUTES", "Settings"]

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, SyncedRecord
@@ -24,6 +24,7 @@ class Campaign(Base):
     name: Mapped[str] = mapped_column(String(80))
     starts_on: Mapped[datetime] = mapped_column()
     ends_on: Mapped[datetime | None] = mapped_column(default=None)
+    rev: Mapped[int] = mapped_column(BigInteger, index=True, default=0)
 
 
 class Visit(SyncedRecord, Base):
