@@ -59,27 +59,22 @@ def _free_port() -> int:
 
 
 def _prepare(url: str) -> None:
-    """In a process of its own: schema, stamped at the migrations' head, and the grid."""
+    """In a process of its own: the database migrated as in production, then the grid."""
     import asyncio
-
-    from alembic import command
 
     from bench.grid import load_grid
     from server.db import make_engine, make_sessionmaker
-    from server.migrate import alembic_config
-    from server.models import Base
+    from server.migrate import upgrade
 
     async def fill() -> None:
         engine = make_engine(url)
         try:
-            async with engine.begin() as conn:
-                await conn.run_sync(Base.metadata.create_all)
             await load_grid(make_sessionmaker(engine), SEED)
         finally:
             await engine.dispose()
 
+    upgrade(url)
     asyncio.run(fill())
-    command.stamp(alembic_config(url), "head")
 
 
 @contextlib.contextmanager

@@ -39,7 +39,7 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 360, "height": 740}
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 JS_DIR = Path(__file__).resolve().parent / "js"
-WAIT_MS = 15_000
+WAIT_MS = 30_000
 
 
 def _free_port() -> int:

@@ -19,7 +19,6 @@ from server.accounts.models import User
 from server.accounts.passwords import hash_password
 from server.areas.models import Area
 from server.db import make_engine, make_sessionmaker, transaction
-from server.models import Base
 from server.people.models import Household, Person
 from server.quarantine.models import Measure, Policy
 from server.quarantine.rules import DEFAULT_POLICIES
@@ -194,29 +193,16 @@ async def _household(
             created_by=by))  # fmt: skip
 
 
-async def create_schema(database_url: str) -> None:
-    engine = make_engine(database_url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-    finally:
-        await engine.dispose()
-
-
 def main(argv: list[str]) -> None:
-    """``python -m tests.e2e.fixtures DATABASE_URL YYYY-MM-DD``: an empty database with every
-    table of the models (stamped at the migrations' head, which /healthz asks for), then
-    the grid. Run apart from the browser tests, whose Playwright loop would clash with
-    ``asyncio.run``."""
+    """``python -m tests.e2e.fixtures DATABASE_URL YYYY-MM-DD``: the database migrated as in
+    production (``server.migrate``), then the grid. Run apart from the browser tests,
+    whose Playwright loop would clash with ``asyncio.run``."""
     import asyncio
 
-    from alembic import command
-
-    from server.migrate import alembic_config
+    from server.migrate import upgrade
 
     url, day = argv[0], date.fromisoformat(argv[1])
-    asyncio.run(create_schema(url))
-    command.stamp(alembic_config(url), "head")
+    upgrade(url)
     asyncio.run(load(url, day))
 
 

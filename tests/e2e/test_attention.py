@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e import helpers as h
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, shot
 from tests.e2e.fixtures import hid, pid
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +37,7 @@ def test_refused_edit_is_shown_with_its_reason(page: Page, server: LiveServer) -
     row = page.wait_for_selector("#rejected-list li[data-code='append_only']")
     assert row is not None
     assert "走访和健康监测记录保存后不能修改" in row.inner_text()
+    shot(page, "12-attention-refused")
     row.query_selector("[data-act=dismiss]").click()  # type: ignore[union-attr]
     page.wait_for_selector("#rejected-empty:not([hidden])")
     assert page.locator("#sync-attention").is_hidden()

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from tests.e2e import helpers as h
-from tests.e2e.conftest import LiveServer
+from tests.e2e.conftest import LiveServer, shot
 from tests.e2e.fixtures import WORKER_A, WORKER_B, hid, pid
 
 pytestmark = pytest.mark.e2e
@@ -25,10 +25,10 @@ def _both_offline(*contexts: BrowserContext) -> None:
 
 
 def _sync_all(*pages: Page) -> None:
-    """Back online; each phone syncs until clean, then the first pulls once more."""
+    """The phones find signal one after the other, in the order given (so the test knows
+    whose edit the server saw first); then the first pulls once more."""
     for page in pages:
         page.context.set_offline(False)
-    for page in pages:
         h.sync_until_clean(page)
     h.sync_until_clean(pages[0])
 
@@ -72,6 +72,7 @@ def test_two_phones_edit_one_household(
     b.wait_for_function("!document.getElementById('sync-attention').hidden")
     h.goto_hash(b, "#/attention", "#conflict-list")
     b.wait_for_selector("#conflict-list li[data-field='measure']")
+    shot(b, "11-attention-conflict")
     assert a.locator("#sync-attention").is_hidden()
 
     # 3. The same ordinary field: resolved the same way on every replica (the later edit

@@ -2,14 +2,16 @@
 // gets this phone a device token for the signed-in user; each user's edits live in that
 // user's own database and are never deleted by a sign-out or by someone else signing in.
 
+import { t } from "./i18n.js";
 import { openUserStore } from "./store/index.js";
 
 export const SIGNIN_URL = "/login?next=/app%3Fsignin%3D1";
 
+// How this phone appears in the user's device list (/devices).
 function deviceName() {
   const platform = (navigator.userAgentData && navigator.userAgentData.platform) ||
     navigator.platform || "";
-  return `网格防控 PWA ${platform}`.trim().slice(0, 80);
+  return t("device_name", { platform }).trim().slice(0, 80);
 }
 
 // After /login: trade the page session for a device token. Returns the user or null.
