@@ -69,7 +69,9 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
         )
     stored = await b.w.session.get(SyncMutation, mid)
     if stored is not None:
-        if stored.user_id != b.user.id:
+        # Another user's id, or the id of another change (a client reusing ids): answering
+        # the stored outcome would confirm a change that was never applied.
+        if stored.user_id != b.user.id or not _same_mutation(stored, m):
             return MutationResult(
                 id=m.id, status="rejected", code="invalid", field="id", message=bad_id()
             )
@@ -112,6 +114,16 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
     )
     await b.w.session.flush()
     return result
+
+
+def _same_mutation(stored: SyncMutation, m: Mutation) -> bool:
+    """The stored mutation is this one sent again (a retry sends it byte for byte)."""
+    return (
+        stored.collection == m.col
+        and stored.record_id == clean(m.rid, 40)
+        and stored.op == m.op
+        and (stored.payload is None or stored.payload == msgspec.to_builtins(m.data))
+    )
 
 
 def stored_result(mutation_id: str, s: SyncMutation) -> MutationResult:
@@ -295,10 +307,13 @@ async def _update(
     if changed_refs:
         new_area, found = await _resolve_refs(b, coll, data, record)
         check_links(coll, {**_current(record, coll.writable), **data}, found)
-    # 8.7 merge field by field
+    # 8.7 merge field by field. A base above the record's rev cannot come from this
+    # server's history (it was restored from a backup): nothing it claims to have seen is
+    # trusted, so every written field counts as concurrent.
+    base = m.base if m.base is None or m.base <= rev_before else 0
     current = {name: getattr(record, name) for name in data}
     merged: MergeResult = merge_fields(
-        current, record.versions or {}, m.base, data, hlc, coll.critical
+        current, record.versions or {}, base, data, hlc, coll.critical
     )
     outcome = Outcome(merged.status, record.rev, held=list(merged.held))
     # 8.8 write the fields that won, the conflicts, and what follows from them

@@ -151,13 +151,21 @@ def _value_for(conflict: Conflict, decision: Decision) -> Any:
         kind = schemas.FIELDS[conflict.collection][conflict.field]
     schema = msgspec.defstruct("Edit", [("value", kind)])
     try:
-        return msgspec.convert({"value": raw}, schema).value  # type: ignore[attr-defined]
+        value = msgspec.convert({"value": raw}, schema).value  # type: ignore[attr-defined]
     except msgspec.ValidationError as exc:
         raise BadInput(
             _("Invalid value for %(f)s: %(why)s", f=conflict.field, why=exc),
             code="invalid",
             detail={"field": conflict.field},
         ) from exc
+    if not schemas.in_range(value):
+        why = f"{schemas.FIRST_DAY.year}-{schemas.LAST_DAY.year}"
+        raise BadInput(
+            _("Invalid value for %(f)s: %(why)s", f=conflict.field, why=why),
+            code="invalid",
+            detail={"field": conflict.field},
+        )
+    return value
 
 
 async def decide(

@@ -119,11 +119,15 @@ class Puller:
 
     # --- the feed ------------------------------------------------------------------------
 
-    async def _feed_entries(self, lo: int, hi: int, limit: int) -> list[Entry]:
-        """The first ``limit + 1`` entries with ``lo < rev <= hi``, in rev order.
+    async def _feed_entries(self, lo: int, hi: int, limit: int) -> tuple[list[Entry], int | None]:
+        """The first ``limit`` entries with ``lo < rev <= hi``, in rev order, and the rev
+        the page covers up to when more remain (None: everything up to ``hi`` is in it).
 
         One UNION ALL finds which revs of which collections are due (a sync with nothing
-        new costs one query); the rows are then read per collection by rev."""
+        new costs one query); the rows are then read per collection by rev. A pull without
+        mutations holds no lock, so a row picked by the first query may have a new rev (or
+        be purged) by the second: the page's end is taken from the revs picked, never from
+        the rows that came back, or a short page would jump the cursor to ``hi``."""
         branches: list[Any] = []
         for coll in self.colls:
             if coll.has_rev:
@@ -148,8 +152,9 @@ class Puller:
                 select(due.c.rev, due.c.c).order_by(due.c.rev).limit(limit + 1)
             )
         ).all()
+        upto = int(picked[limit - 1][0]) if len(picked) > limit else None
         revs: dict[int, list[int]] = {}
-        for rev, index in picked:
+        for rev, index in picked[:limit]:
             revs.setdefault(int(index), []).append(int(rev))
         entries: list[Entry] = []
         for index, wanted in revs.items():
@@ -169,13 +174,12 @@ class Puller:
                 values, deleted = _split(coll, raw)
                 entries.append(Entry(values[1], coll.name, values[0], None if deleted else values))
         entries.sort(key=lambda e: e.rev)
-        return entries
+        return entries, upto
 
     async def feed(self, lo: int, hi: int, limit: int, scope: int) -> PullResult:
-        entries = await self._feed_entries(lo, hi, limit)
-        more = len(entries) > limit
-        page = entries[:limit]
-        upto = page[-1].rev if more else hi
+        page, end = await self._feed_entries(lo, hi, limit)
+        more = end is not None
+        upto = hi if end is None else end
         result = PullResult(cursor=cursors.encode(cursors.FeedCursor(scope, upto)), more=more)
         await self._fill(result, page)
         if more:
@@ -237,10 +241,9 @@ class Puller:
             return result
         # The snapshot is complete: carry on with the feed after its horizon.
         if budget > 0 and new_hi > cur.hi:
-            entries = await self._feed_entries(cur.hi, new_hi, budget)
-            more = len(entries) > budget
-            tail = entries[:budget]
-            upto = tail[-1].rev if more else new_hi
+            tail, end = await self._feed_entries(cur.hi, new_hi, budget)
+            more = end is not None
+            upto = new_hi if end is None else end
             result = PullResult(cursor=cursors.encode(cursors.FeedCursor(cur.scope, upto)))
             result.more = more
             await self._fill(result, page + tail)
@@ -303,8 +306,17 @@ class Puller:
         return {str(r[0]) for r in rows}
 
 
+#: Reference ids are 32-bit integer columns: a larger ``after`` cannot be bound to a query.
+MAX_INT_ID = 2**31 - 1
+
+
 def parse_after(coll: Collection, after: str) -> Any:
-    return int(after) if coll.int_ids else uuid.UUID(after)
+    if not coll.int_ids:
+        return uuid.UUID(after)
+    value = int(after)
+    if not after.isdigit() or value > MAX_INT_ID:
+        raise ValueError("id out of range")
+    return value
 
 
 def check_snapshot_cursor(cur: cursors.SnapshotCursor) -> None:

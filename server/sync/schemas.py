@@ -52,6 +52,23 @@ CHECKLIST = Annotated[dict[SHORT, bool | int | LABEL | None], Meta(max_length=50
 SEX = text(8)
 
 
+#: Dates and times a device may state. msgspec accepts years 1 to 9999, but an aware time
+#: in year 1 or 9999 cannot be put on UTC (OverflowError at the database, failing the whole
+#: batch), and date arithmetic on such values fails later in the pages.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2100, 12, 31)
+
+
+def in_range(value: Any) -> bool:
+    """False for a date or time outside FIRST_DAY..LAST_DAY (in its own zone: converting
+    it first could overflow); True for anything else."""
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return FIRST_DAY <= value <= LAST_DAY
+    return True
+
+
 def _schema(struct_name: str, fields: dict[str, Any]) -> Schema:
     return msgspec.defstruct(
         struct_name,

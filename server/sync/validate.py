@@ -11,6 +11,7 @@ import msgspec
 from server.i18n import gettext as _
 from server.sync.codes import REJECTIONS
 from server.sync.collections import Collection
+from server.sync.schemas import FIRST_DAY, LAST_DAY, in_range
 
 _PATH = re.compile(r"`\$\.([A-Za-z_]+)")
 
@@ -96,7 +97,19 @@ def validate_data(coll: Collection, data: dict[str, Any]) -> dict[str, Any]:
         raise Rejected(
             "invalid", _("Invalid value for %(f)s: %(why)s", f=where or "?", why=exc), where
         ) from exc
-    return {name: getattr(parsed, name) for name in data}
+    values = {name: getattr(parsed, name) for name in data}
+    for name, value in values.items():
+        if not in_range(value):
+            raise Rejected(
+                "invalid",
+                _(
+                    "Invalid value for %(f)s: %(why)s",
+                    f=name,
+                    why=f"{FIRST_DAY.year}-{LAST_DAY.year}",
+                ),
+                name,
+            )
+    return values
 
 
 def check_links(coll: Collection, data: dict[str, Any], found: dict[str, Any]) -> None:

@@ -83,9 +83,11 @@ async def test_odd_values_in_every_field_get_an_outcome_never_a_500(db: Any, cli
                 mutations.append(admin.put(col, new_id, **fresh))
                 mutations.append(admin.put(col, rid, base=1, **{field: value}))
     mutations.append(admin.put("households", rid=made["households"][0], base=1, **{"x\x00": 1}))
+    broken = admin.put("households", area_id=1, head_name="x")
+    mutations += [dict(broken, rid="a\x00"), dict(broken, hlc="\x00"), dict(broken, id="\x00")]
     for start in range(0, len(mutations), MAX_MUTATIONS):
         batch = mutations[start : start + MAX_MUTATIONS]
-        response = await admin.post(admin.body(batch))
+        response = await admin.post(admin.body(batch, app="odd\x00app"))
         assert response.status_code == 200, response.text[:500]
         for result in response.json()["results"]:
             assert result["status"] in {"applied", "merged", "conflict", "rejected"}
