@@ -148,6 +148,10 @@ async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
     rid = record_id(m.rid)
     if not hlcmod.is_valid(m.hlc):
         raise Rejected("invalid", _("The change carries a malformed clock."), "hlc")
+    if hlcmod.node_of(m.hlc) == hlcmod.SERVER_NODE:
+        # The server's node marks reviewers' decisions; merge treats a node's own writes as
+        # sequential, so a device posing as the server could overwrite a decision unreviewed.
+        raise Rejected("invalid", _("The change carries a malformed clock."), "hlc")
     hlc = hlcmod.clamp(m.hlc, b.w.now_ms, b.max_lead_ms)
     # 8.4 the data against the collection's schema
     data = validate_data(coll, m.data) if m.op == "put" else {}

@@ -144,3 +144,18 @@ async def test_feed_page_never_jumps_past_rows_it_did_not_read(db: Any) -> None:
     upto = cursors.rev_of(cursors.decode(page.cursor))
     assert ids[2] in sent or upto < revs[2], (page, revs)
     assert page.more
+
+
+async def test_a_device_cannot_pose_as_the_servers_clock(db: Any, client: Any) -> None:
+    """Writes stamped with the server's node count as sequential with a reviewer's decision:
+    a device using that node could overwrite a decided critical field without review."""
+    w = await make_world(db)
+    dev = w.dev(client, "worker")
+    await dev.sync()
+    h = household(dev, w.areas["grid"])
+    h["hlc"] = h["hlc"].rsplit(":", 1)[0] + ":00000000"
+    answer = await dev.sync([h])
+    assert outcomes(answer) == [("rejected", "invalid")]
+    assert answer["results"][0]["field"] == "hlc"
+    async with db() as s:
+        assert await s.get(Household, uuid.UUID(h["rid"])) is None
