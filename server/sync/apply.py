@@ -367,6 +367,11 @@ async def _delete(b: Batch, coll: Collection, record: Any, m: Mutation) -> Outco
     # 8.5 / 8.6 facts stay; a record with live dependents stays
     if coll.kind == "append":
         raise Rejected("append_only", _("Recorded %(c)s cannot be deleted.", c=label(coll.name)))
+    if coll.name == "daily_reports":
+        # Its id is fixed by grid and day: a tombstone would block that day's report forever.
+        raise Rejected(
+            "undeletable", _("A daily report cannot be deleted; correct it and file it again.")
+        )
     for child_name, fk in coll.dependents:
         child = BY_NAME[child_name].model
         live = await b.w.session.scalar(

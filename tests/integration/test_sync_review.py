@@ -159,3 +159,23 @@ async def test_a_device_cannot_pose_as_the_servers_clock(db: Any, client: Any) -
     assert answer["results"][0]["field"] == "hlc"
     async with db() as s:
         assert await s.get(Household, uuid.UUID(h["rid"])) is None
+
+
+async def test_a_daily_report_is_corrected_not_deleted(db: Any, client: Any) -> None:
+    """Its id is fixed by grid and day: a tombstone would refuse that day's report forever."""
+    from datetime import date
+
+    from server.reports.rules import daily_report_id
+
+    w = await make_world(db)
+    dev = w.dev(client, "worker")
+    await dev.sync()
+    grid = w.areas["grid"]
+    day = date(2026, 11, 29)
+    rid = str(daily_report_id(grid.id, day))
+    filed = dev.put(
+        "daily_reports", rid, area_id=grid.id, report_date=day.isoformat(), is_zero=True
+    )
+    assert outcomes(await dev.sync([filed])) == [("applied", None)]
+    removal = dict(dev.put("daily_reports", rid), op="del", data={})
+    assert outcomes(await dev.sync([removal])) == [("rejected", "undeletable")]
