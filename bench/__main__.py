@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     if "skipped" in pwa:
         print(f"pwa benchmark skipped: {pwa['skipped']}")
     else:
-        print("pwa benchmark:", json.dumps(pwa, ensure_ascii=False, default=str)[:2000])
+        print("pwa benchmark (bench/pwa.py):")
+        for key, value in pwa.items():
+            print(f"  {key:<32} {value}")
 
     figures = {
         "started": started.isoformat(),

@@ -37,7 +37,7 @@ from bench.grid import PASSWORD, GridData, colleague_edits, day_edits, device, l
 from bench.netsim import TARGETS, TWO_G, CountingProxy
 from server.db import make_engine, make_sessionmaker
 from server.models import Base
-from server.sync.client import SyncClient, SyncError
+from server.sync.client import OrderedIds, SyncClient, SyncError
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("WANGGE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")
@@ -190,6 +190,7 @@ async def open_phone(
 async def measure(phone: Phone, proxy: CountingProxy, label: str, **sync: Any) -> dict[str, Any]:
     before, count = proxy.traffic.snapshot(), phone.requests
     pushed = len(phone.client.outbox)
+    own = {str(m["rid"]) for m in phone.client.outbox}
     phone.bodies.clear()
     phone.sent.clear()
     started = time.perf_counter()
@@ -208,6 +209,7 @@ async def measure(phone: Phone, proxy: CountingProxy, label: str, **sync: Any) -
         "body_down_gzip": report.total.bytes_down,
         "records_up": pushed,
         "rows_down": report.total.rows,
+        "rows_echoed": _echoed(phone.bodies, own),
         "results": dict(report.total.results),
         "seconds_2g": round(seconds, 3),
         "local_ms": round(elapsed * 1000, 1),
@@ -222,8 +224,19 @@ async def measure(phone: Phone, proxy: CountingProxy, label: str, **sync: Any) -
             "bytes": moved.up + moved.down <= target.bytes,
             "seconds": seconds <= target.seconds,
         },
-        "breakdown": breakdown(phone.sent, phone.bodies),
+        "breakdown": breakdown(phone.sent, phone.bodies, own),
     }
+
+
+def _echoed(bodies: list[bytes], own: set[str]) -> int:
+    """Rows the device receives of records it has just written itself."""
+    rows = [
+        row
+        for body in bodies
+        for page in msgspec.json.decode(body).get("changes", {}).values()
+        for row in page["rows"]
+    ]
+    return sum(1 for row in rows if str(row[0]) in own)
 
 
 _UUID = re.compile(rb'"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"')
@@ -246,7 +259,9 @@ def _what_if_uuids(whole: bytes) -> tuple[int, int]:
     return len(ids), size
 
 
-def breakdown(requests: list[bytes], responses: list[bytes]) -> dict[str, Any]:
+def breakdown(
+    requests: list[bytes], responses: list[bytes], own: set[str] | None = None
+) -> dict[str, Any]:
     """Where the bytes go, both ways: gzip size per part, and what-if sizes with UUID text
     swapped for short numbers, timestamps dropped, mutation ids made sequential, results
     sent without the ids they answer (they come in request order)."""
@@ -279,12 +294,23 @@ def breakdown(requests: list[bytes], responses: list[bytes]) -> dict[str, Any]:
                 sizes["json"] += len(msgspec.json.encode(page))
                 sizes["gzip"] += _gz(page)
         uuids, without = _what_if_uuids(whole)
+        unechoed = [
+            a
+            | {
+                "changes": {
+                    c: p | {"rows": [r for r in p["rows"] if str(r[0]) not in (own or set())]}
+                    for c, p in a.get("changes", {}).items()
+                }
+            }
+            for a in answers
+        ]
         out["down"] = {
             "json": len(whole),
             "gzip": _gz(whole),
             "uuids": uuids,
             "gzip_uuids_as_numbers": without,
             "gzip_without_timestamps": _gz(_TIME.sub(b"0", whole)),
+            "gzip_without_own_rows": _gz(b"".join(msgspec.json.encode(a) for a in unechoed)),
             "gzip_results": _gz(results) if results else 0,
             "gzip_results_without_ids": _gz(
                 [{k: v for k, v in x.items() if k != "id"} for x in results]
@@ -296,7 +322,9 @@ def breakdown(requests: list[bytes], responses: list[bytes]) -> dict[str, Any]:
     return out
 
 
-async def run_one(kind: str, seed: int = 2021) -> dict[str, Any]:
+async def run_one(kind: str, seed: int = 2021, ids: str = "uuid4") -> dict[str, Any]:
+    """The three scenarios on a fresh database; ``ids="ordered"`` makes the devices' new
+    ids with :class:`OrderedIds` instead of random UUIDs."""
     log_dir = Path(tempfile.mkdtemp(prefix="wangge-bench-"))
     async with database(kind) as url:
         engine = make_engine(url)
@@ -304,24 +332,27 @@ async def run_one(kind: str, seed: int = 2021) -> dict[str, Any]:
         try:
             grid = await load_grid(db, seed)
             async with server_process(url, log_dir / "server.log") as base:
-                scenarios = await _scenarios(base, db, grid, seed)
+                scenarios = await _scenarios(base, db, grid, seed, ids)
         except BaseException:
             print(f"sync bench on {kind} failed; server log kept in {log_dir}", file=sys.stderr)
             raise
         finally:
             await engine.dispose()
     shutil.rmtree(log_dir, ignore_errors=True)
-    return {"database": kind, "grid": grid.counts, "scenarios": scenarios}
+    return {"database": kind, "ids": ids, "grid": grid.counts, "scenarios": scenarios}
 
 
 async def _scenarios(
-    base: str, db: async_sessionmaker[AsyncSession], grid: GridData, seed: int
+    base: str, db: async_sessionmaker[AsyncSession], grid: GridData, seed: int, ids: str
 ) -> dict[str, Any]:
     proxy = CountingProxy("127.0.0.1", int(base.rsplit(":", 1)[1]))
     await proxy.start()
     proxy_base = f"http://127.0.0.1:{proxy.port}"
     worker = await open_phone(proxy_base, db, grid.phones["worker"], 1, "bench A")
     colleague = await open_phone(proxy_base, db, grid.phones["colleague"], 2, "bench B")
+    if ids == "ordered":
+        for phone in (worker, colleague):
+            phone.client.new_id = OrderedIds(phone.client.device_id)
     try:
         first = await measure(worker, proxy, "first_load")
         await colleague.client.sync_all()
@@ -342,7 +373,7 @@ async def _scenarios(
 def table(result: dict[str, Any]) -> str:
     """Measured against the goal (and the CouchDB protocol's figures) per scenario."""
     lines = [
-        f"sync on {result['database']}: grid {result['grid']}",
+        f"sync on {result['database']}, {result['ids']} ids: grid {result['grid']}",
         f"  {'scenario':<34} {'requests':>12} {'bytes':>18} {'2G seconds':>16}  rows",
         f"  {'':<34} {'ours/goal':>12} {'ours/goal':>18} {'ours/goal':>16}",
     ]
@@ -356,7 +387,8 @@ def table(result: dict[str, Any]) -> str:
         lines.append(
             f"  {target.label:<34} {m['requests']:>5} / {target.requests:<4} "
             f"{m['bytes']:>8} / {target.bytes:<7} {m['seconds_2g']:>7.2f} / {target.seconds:<6} "
-            f"{m['records_up']}up {m['rows_down']}down  {mark}"
+            f"{m['records_up']}up {m['rows_down'] - m['rows_echoed']}down"
+            f"{'+' + str(m['rows_echoed']) + 'echo' if m['rows_echoed'] else ''}  {mark}"
         )
         lines.append(
             f"  {'':<34} gzip bodies up {m['body_up_gzip']} B, down "
@@ -368,4 +400,6 @@ def table(result: dict[str, Any]) -> str:
 
 async def run(pg: bool = False, seed: int = 2021) -> list[dict[str, Any]]:
     kinds = ["sqlite", "postgresql"] if pg else ["sqlite"]
-    return [await run_one(kind, seed) for kind in kinds]
+    results = [await run_one(kind, seed) for kind in kinds]
+    results.append(await run_one("sqlite", seed, ids="ordered"))
+    return results

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ import pytest
 from server.sync.client import (
     HLC,
     AuthError,
+    OrderedIds,
     SyncClient,
     SyncError,
     UpgradeRequired,
@@ -108,12 +110,13 @@ def test_hlc_text_form_orders_as_strings_and_survives_a_stuck_clock() -> None:
 async def test_sync_pushes_oldest_first_and_confirms_applied_records() -> None:
     server = FakeServer(applied_all(rev0=20))
     client = make(server)
+    client.cursor = "c0"
     rid = client.put("households", None, {"head_name": "王"})
     client.put("households", rid, {"notes": "n"})
     summary = await client.sync()
     sent = server.requests[0]
     assert [m["data"] for m in sent["mutations"]] == [{"head_name": "王"}, {"notes": "n"}]
-    assert sent["cursor"] is None
+    assert sent["cursor"] == "c0"
     assert sent["pending"] == 2
     assert summary.results == {"applied": 2}
     assert client.outbox == []
@@ -149,9 +152,24 @@ async def test_an_older_row_does_not_overwrite_a_newer_own_confirmation() -> Non
         return httpx.Response(200, content=msgspec.json.encode(body))
 
     client = make(FakeServer(answer))
+    client.cursor = "c0"
     rid = client.put("x", None, {"notes": "mine"})
     await client.sync()
     assert client.snapshot["x"][rid] == {"id": rid, "notes": "mine", "rev": 9}
+
+
+async def test_a_first_sync_takes_records_from_the_snapshot_not_from_own_data() -> None:
+    """With cursor null the snapshot carries what is in scope; a replayed write to a record
+    that has left the scope must not linger as an own confirmation."""
+    server = FakeServer(applied_all(rev0=5))
+    client = make(server)
+    rid = client.put("households", None, {"head_name": "王"})
+    gone = client.put("households", None, {"head_name": "李"})
+    client.delete("households", gone)
+    await client.sync()
+    assert client.outbox == []
+    assert rid not in client.snapshot.get("households", {})
+    assert gone not in client.snapshot.get("households", {})
 
 
 async def test_rejected_mutations_leave_the_outbox_for_the_rejected_list() -> None:
@@ -356,3 +374,44 @@ def test_dump_and_load_keep_the_outbox_and_the_clock() -> None:
     assert again.snapshot == client.snapshot
     assert again.cursor == "c3"
     assert again.hlc.tick() > last
+
+
+def test_ordered_ids_are_unique_uuids_that_sort_and_compress() -> None:
+    ticks = iter([1_800_000_000_000] * 5000 + [1_800_000_000_500] * 3)
+    make_id = OrderedIds(DEVICE, now=lambda: next(ticks))
+    ids = [make_id() for _ in range(5003)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)  # time, then sequence: the order they were made
+    for text in ids[:3] + ids[-3:]:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text
+        assert parsed.version == 8
+        assert parsed.variant == uuid.RFC_4122
+        assert parsed.hex.endswith(uuid.UUID(DEVICE).hex[-15:])  # the device's low bits
+    random_ids = "".join(str(uuid.uuid4()) for _ in range(100)).encode()
+    ordered = "".join(ids[:100]).encode()
+    assert len(gzip.compress(ordered)) * 4 < len(gzip.compress(random_ids))
+
+
+def test_ordered_ids_of_two_devices_differ() -> None:
+    other = str(uuid.uuid4())
+    assert OrderedIds(DEVICE, now=lambda: 1)() != OrderedIds(other, now=lambda: 1)()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        *[n for n in vars(SyncClient) if not n.startswith("_")],
+        "OrderedIds",
+        "SyncSummary",
+        "SyncReport",
+        "AuthError",
+        "UpgradeRequired",
+        "SyncError",
+        "lose_response",
+        "outcomes",
+    ],
+)
+def test_the_client_is_documented(name: str) -> None:
+    doc = Path(__file__).resolve().parents[2] / "docs" / "python-client.md"
+    assert name in doc.read_text(encoding="utf-8")
