@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 07:07:31.404046
+Create Date: 2026-11-29 07:37:07.818801
 
 """
 
@@ -450,6 +450,7 @@ def upgrade() -> None:
         sa.Column("conflicts", sa.JSON(), nullable=True),
         sa.Column("held", sa.JSON(), nullable=True),
         sa.Column("field", sa.String(length=40), nullable=True),
+        sa.Column("filled", sa.JSON(), nullable=True),
         sa.ForeignKeyConstraint(
             ["device_id"], ["devices.id"], name=op.f("fk_sync_mutations_device_id_devices")
         ),

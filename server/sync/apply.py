@@ -39,8 +39,10 @@ class Outcome:
     rev: int | None
     conflicts: list[str] = field(default_factory=list)
     held: list[str] = field(default_factory=list)
-    #: the device can apply its own data: nothing else changed the record, nothing added
+    #: the device can apply its own data (plus ``filled``): nothing else changed the record
     echo_free: bool = False
+    #: values the server gave a new record that its data did not carry
+    filled: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -84,6 +86,7 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
             rev=outcome.rev,
             conflicts=outcome.conflicts or None,
             held=outcome.held or None,
+            set=_wire(outcome.filled) if outcome.echo_free and outcome.filled else None,
         )
     except Rejected as r:
         result = MutationResult(
@@ -110,6 +113,7 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
             conflicts=result.conflicts,
             held=result.held,
             field=result.field,
+            filled=result.set,
         )
     )
     await b.w.session.flush()
@@ -126,6 +130,11 @@ def _same_mutation(stored: SyncMutation, m: Mutation) -> bool:
     )
 
 
+def _wire(values: dict[str, Any]) -> dict[str, Any]:
+    wired: dict[str, Any] = msgspec.to_builtins(values)
+    return wired
+
+
 def stored_result(mutation_id: str, s: SyncMutation) -> MutationResult:
     return MutationResult(
         id=mutation_id,
@@ -136,6 +145,7 @@ def stored_result(mutation_id: str, s: SyncMutation) -> MutationResult:
         conflicts=list(s.conflicts) if s.conflicts else None,
         held=list(s.held) if s.held else None,
         field=s.field,
+        set=dict(s.filled) if s.filled else None,
     )
 
 
@@ -239,9 +249,8 @@ async def _insert(
         raise Rejected("id_mismatch", _("A daily report's id must come from its grid and date."))
     # 8.8 write
     rev = await b.w.alloc.next()
-    values = {name: column_default(coll, name) for name in coll.writable if name not in data}
-    defaults_filled = bool(values)
-    values.update(data)
+    filled = {name: column_default(coll, name) for name in coll.writable if name not in data}
+    values = {**filled, **data}
     values.pop("area_id", None)
     record = coll.model(
         id=rid,
@@ -264,6 +273,9 @@ async def _insert(
         server_set = True
     b.w.session.add(record)
     outcome = Outcome("applied", rev)
+    if not coll.own_area:
+        filled["area_id"] = area
+    outcome.filled = {name: value for name, value in filled.items() if name in coll.cols}
     if coll.name == "fever_events":
         await b.w.session.flush()
         conflict = await advance_report(
@@ -281,11 +293,9 @@ async def _insert(
             outcome.held.append("result")
     if coll.name == "persons" and data.get("category") in SPECIAL_REPORT_CATEGORIES:
         special_report(b.w, b.user.id, record, m.id)
-    # a derived area is something the device did not send: only records that name their
-    # own area (households, daily reports) can be left out of the answer
-    outcome.echo_free = (
-        coll.own_area and not defaults_filled and not server_set and outcome.status == "applied"
-    )
+    # What the server added (a derived area, defaults) travels in the result's ``set``;
+    # values the server computes from the data (a fever report's clock) need the row.
+    outcome.echo_free = not server_set and outcome.status == "applied"
     _note_echo(b, coll, record, outcome)
     return outcome
 

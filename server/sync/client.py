@@ -403,7 +403,7 @@ class SyncClient:
                 # those just written included; confirming our own data as well could keep a
                 # record the snapshot rightly leaves out (a replayed write to a record that
                 # has since left our scope) with no removal ever to follow.
-                self._confirm(mutation, result.rev)
+                self._confirm(mutation, result.rev, result.set)
             elif result.status == "rejected":
                 entry = {
                     "mutation": mutation,
@@ -454,13 +454,16 @@ class SyncClient:
         summary.more = answer.more
         summary.reset = answer.reset
 
-    def _confirm(self, mutation: dict[str, Any], rev: int | None) -> None:
+    def _confirm(
+        self, mutation: dict[str, Any], rev: int | None, filled: dict[str, Any] | None = None
+    ) -> None:
         records = self.snapshot.setdefault(mutation["col"], {})
         if mutation["op"] == "del":
             records.pop(mutation["rid"], None)
             return
         record = records.setdefault(mutation["rid"], {"id": mutation["rid"]})
         record.update(mutation.get("data", {}))
+        record.update(filled or {})  # what the server added: the row itself is not echoed
         if rev is not None:
             record["rev"] = rev
 

@@ -51,6 +51,7 @@ class SyncMutation(Base):
     # the rest of the stored outcome, so a replay answers exactly what the first try did
     held: Mapped[list[Any] | None] = mapped_column(JSON, default=None)
     field: Mapped[str | None] = mapped_column(String(40), default=None)
+    filled: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class SyncRemoval(Base):

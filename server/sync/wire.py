@@ -71,6 +71,9 @@ class MutationResult(msgspec.Struct, omit_defaults=True):
     conflicts: list[str] | None = None  # conflict ids created by this mutation
     held: list[str] | None = None  # fields held for a supervisor's review
     field: str | None = None  # the field a rejection is about, when there is one
+    # Values the server gave a new record beyond its data (a derived area_id, defaults):
+    # with them the device holds the whole record, so it is not echoed back in changes.
+    set: dict[str, Any] | None = None
 
 
 class Page(msgspec.Struct):

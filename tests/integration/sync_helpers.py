@@ -130,6 +130,7 @@ class Dev:
             else:
                 record = records.setdefault(m["rid"], {"id": m["rid"]})
                 record.update(m["data"])
+                record.update(result.get("set") or {})
                 record["rev"] = result["rev"]
         if answer.get("reset"):
             self.rows, self.cursor = {}, None

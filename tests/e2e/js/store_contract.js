@@ -175,6 +175,27 @@ const cases = {
     log(await s.all("visits"));
   },
 
+  async "applied with set: the server's additions complete our record"(s, log) {
+    const a = await s.enqueue({ col: "visits", rid: "v2", data: { outcome: "visited", household_id: "h1" } });
+    await s.takeBatch(10);
+    await s.applySync({ cursor: "c2", results: [
+      { id: a.id, status: "applied", rev: 4, set: { area_id: 7, notes: "" } },
+    ] });
+    eq(await s.get("visits", "v2"),
+      { id: "v2", outcome: "visited", household_id: "h1", area_id: 7, notes: "", rev: 4 }, "rec");
+    log(await s.all("visits"));
+  },
+
+  async "first sync: our applied writes wait for the snapshot"(s, log) {
+    const a = await s.enqueue({ col: "visits", rid: "v3", data: { outcome: "visited" } });
+    await s.takeBatch(10);
+    await s.applySync({ cursor: "c3", results: [{ id: a.id, status: "applied", rev: 5 }] },
+      { firstSync: true });
+    eq(await s.get("visits", "v3"), null, "not confirmed from our own data");
+    eq(await s.pendingCount(), 0, "outbox empty");
+    log(await s.all("visits"));
+  },
+
   async "merged and conflict: the entry leaves and the server's record replaces ours"(s, log) {
     await s.putRecords("persons", [{ id: "p1", rev: 5, name: "张三", measure: "none", notes: "" }]);
     const a = await s.enqueue({ col: "persons", rid: "p1", base: 5, data: { notes: "mine" } });

@@ -153,7 +153,7 @@ export class SyncClient {
         throw err;
       }
       total.rounds += 1;
-      const summary = await this.store.applySync(response);
+      const summary = await this.store.applySync(response, { firstSync: cursor === null });
       for (const k of ["applied", "merged", "conflict", "rejected", "changed", "removed"]) {
         total[k] += summary[k];
       }

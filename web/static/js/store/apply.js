@@ -18,7 +18,7 @@ function emptySummary() {
   };
 }
 
-async function applyResult(tx, result, summary, touched) {
+async function applyResult(tx, result, summary, touched, firstSync) {
   const entry = await tx.outboxById(result.id);
   if (!entry) {
     // Acknowledged by an earlier response whose entry already left the outbox.
@@ -45,8 +45,13 @@ async function applyResult(tx, result, summary, touched) {
     await tx.deleteRecord(entry.col, entry.rid);
     return;
   }
+  // On a first sync (cursor null) the snapshot brings every record in scope, ours included;
+  // confirming our own data too could keep a record that has since left our scope (a
+  // replayed write after a move) with no removal ever to follow.
+  if (firstSync) return;
   const current = await tx.getRecord(entry.col, entry.rid);
-  const record = { ...(current || {}), ...entry.data, id: entry.rid };
+  // `set`: what the server added to a new record (its area, defaults); the row is not echoed.
+  const record = { ...(current || {}), ...entry.data, ...(result.set || {}), id: entry.rid };
   if (result.rev != null) record.rev = result.rev;
   await tx.putRecord(entry.col, record);
   if (result.rev == null) return;
@@ -73,11 +78,13 @@ async function observeClock(tx, response) {
   }
 }
 
-export async function applySyncResponse(tx, response) {
+export async function applySyncResponse(tx, response, { firstSync = false } = {}) {
   const summary = emptySummary();
   const touched = new Set();
   await observeClock(tx, response);
-  for (const result of response.results || []) await applyResult(tx, result, summary, touched);
+  for (const result of response.results || []) {
+    await applyResult(tx, result, summary, touched, firstSync);
+  }
 
   if (response.reset) {
     // Drop the snapshot and the cursor, keep the outbox: the next request re-pulls.

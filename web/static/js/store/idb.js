@@ -144,7 +144,9 @@ export class IdbStore {
   dismissRejected(id) { return this._tx("readwrite", (tx) => promised(tx.raw.rejected.delete(id))); }
   getMeta(key) { return this._tx("readonly", (tx) => tx.getMeta(key)); }
   setMeta(key, value) { return this._tx("readwrite", (tx) => tx.setMeta(key, value)); }
-  applySync(response) { return this._tx("readwrite", (tx) => applySyncResponse(tx, response)); }
+  applySync(response, options) {
+    return this._tx("readwrite", (tx) => applySyncResponse(tx, response, options));
+  }
 
   resetSnapshot() {
     return this._tx("readwrite", async (tx) => {

@@ -10,7 +10,7 @@
 //   enqueue({col, rid, op, base, data})     record a local edit; stamps id, hlc, at
 //   takeBatch(limit)                        oldest entries, marked sent (no more merging)
 //   outbox() / pendingCount()               entries waiting for the server
-//   applySync(response)                     results, removals, changes, cursor, reset
+//   applySync(response, {firstSync})        results, removals, changes, cursor, reset
 //   rejected() / dismissRejected(id)        edits the server refused, with code/message
 //   getMeta(key) / setMeta(key, value)      cursor, device, hlc, clock_offset, last_sync...
 //   resetSnapshot()                         drop records and cursor, keep the outbox

@@ -102,7 +102,7 @@ export class MemoryStore {
   dismissRejected(id) { return this._tx(async (_tx, s) => { s.rejected.delete(id); }); }
   getMeta(key) { return this._tx((tx) => tx.getMeta(key)); }
   setMeta(key, value) { return this._tx((tx) => tx.setMeta(key, value)); }
-  applySync(response) { return this._tx((tx) => applySyncResponse(tx, response)); }
+  applySync(response, options) { return this._tx((tx) => applySyncResponse(tx, response, options)); }
 
   resetSnapshot() {
     return this._tx(async (tx) => { await tx.clearRecords(); await tx.setMeta("cursor", null); });
