@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -111,3 +112,25 @@ def test_rules_js_matches_the_table(new_context: Callable[..., BrowserContext],
     )
     assert outcome["count"] == len(CASES)
     assert outcome["failures"] == []
+
+
+def test_ordered_ids_are_unique_uuids_in_time_order(
+    new_context: Callable[..., BrowserContext],
+) -> None:
+    """New records and mutations get time-ordered ids (cheap to gzip on 2G); the server
+    must take them as record ids, and two in the same millisecond must still differ."""
+    page = new_context(service_workers="block").new_page()
+    page.goto("/healthz")
+    ids = page.evaluate(
+        """async () => {
+          const { orderedId } = await import('/static/js/uuid.js');
+          const out = [];
+          for (let i = 0; i < 5000; i++) out.push(orderedId(1764300000000 + Math.floor(i / 3000)));
+          return out;
+        }"""
+    )
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
+    for text in ids[::997]:
+        assert str(uuid.UUID(text)) == text  # lower-case canonical, as the server requires
+    assert {text[-12:] for text in ids} == {ids[0][-12:]}  # one random tail per app start

@@ -20,6 +20,39 @@ export function uuid4() {
   return format(b);
 }
 
+// Time-ordered ids for new records and mutations, laid out as server/sync/client.py's
+// OrderedIds: 48 bits of wall time (ms), version 8, a 12-bit sequence, the variant, then 62
+// random bits drawn once per app start. A day's ids share their time prefix and their tail,
+// so gzip sends each in a few bytes instead of ~20 for a random UUID: on 2G that is most of
+// a day's upload. Unique while the random tails differ (62 bits) or the times do.
+let lastMs = 0;
+let sequence = 0;
+let tail = null;
+
+export function orderedId(now = Date.now()) {
+  if (!tail) {
+    tail = crypto.getRandomValues(new Uint8Array(8));
+    tail[0] = (tail[0] & 0x3f) | 0x80;
+  }
+  if (now > lastMs) {
+    lastMs = now;
+    sequence = 0;
+  } else if (++sequence > 0xfff) {
+    lastMs += 1;
+    sequence = 0;
+  }
+  const b = new Uint8Array(16);
+  let t = lastMs;
+  for (let i = 5; i >= 0; i--) {
+    b[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
+  b[6] = 0x80 | ((sequence >> 8) & 0x0f);
+  b[7] = sequence & 0xff;
+  b.set(tail, 8);
+  return format(b);
+}
+
 function parse(uuid) {
   const h = uuid.replace(/-/g, "");
   const out = new Uint8Array(16);

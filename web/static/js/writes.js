@@ -3,7 +3,7 @@
 // the server's collection schemas want them (server/sync/schemas.py).
 
 import * as rules from "./rules.js";
-import { dailyReportId, uuid4 } from "./uuid.js";
+import { dailyReportId, orderedId } from "./uuid.js";
 
 function same(a, b) {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -23,7 +23,7 @@ export async function saveRecord(app, col, id, values) {
   const current = id ? model.get(col, id) : null;
   const data = current ? changedFields(current, values) : { ...values };
   if (!Object.keys(data).length) return null;
-  const rid = id || uuid4();
+  const rid = id || orderedId();
   const entry = await store.enqueue({
     col, rid, op: "put", base: current ? model.snapshotRev(col, rid) : null, data,
   });

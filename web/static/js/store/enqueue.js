@@ -2,7 +2,7 @@
 // tx: outboxForRid(col, rid), putOutbox(entry), addOutbox(entry) -> seq, getMeta, setMeta.
 
 import { formatHlc, nodeOf, tick } from "../hlc.js";
-import { uuid4 } from "../uuid.js";
+import { orderedId, uuid4 } from "../uuid.js";
 
 async function nodeFor(tx) {
   const device = await tx.getMeta("device");
@@ -39,7 +39,7 @@ export async function enqueueCore(tx, mutation, options = {}) {
     }
   }
   const entry = {
-    id: mutation.id || uuid4(),
+    id: mutation.id || orderedId(),
     col: mutation.col,
     rid: mutation.rid,
     op,
