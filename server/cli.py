@@ -62,6 +62,13 @@ def cmd_create_user(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_move_user(settings: Settings, args: argparse.Namespace) -> int:
+    from server.accounts.moves import move_user_cli
+
+    print(asyncio.run(move_user_cli(settings, phone=args.phone, area_code=args.area)))
+    return 0
+
+
 def cmd_purge_tombstones(settings: Settings, _args: argparse.Namespace) -> int:
     from server.sync.maintenance import purge_tombstones_cli
 
@@ -113,6 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--area", required=True, help="area code the user is bound to")
     user.add_argument("--facility", type=int, default=None, help="facility id (sentinels)")
     user.set_defaults(func=cmd_create_user)
+
+    move = sub.add_parser("move-user", help="bind a user to another area (devices re-sync)")
+    move.add_argument("--phone", required=True)
+    move.add_argument("--area", required=True, help="code of the new area")
+    move.set_defaults(func=cmd_move_user)
 
     purge = sub.add_parser("purge-tombstones", help="drop deletions older than the horizon")
     purge.set_defaults(func=cmd_purge_tombstones)
