@@ -191,7 +191,7 @@ const cases = {
     await s.takeBatch(10);
     await s.applySync({ cursor: "c3", results: [{ id: a.id, status: "applied", rev: 5 }] },
       { firstSync: true });
-    eq(await s.get("visits", "v3"), null, "not confirmed from our own data");
+    eq((await s.get("visits", "v3")) ?? null, null, "not confirmed from our own data");
     eq(await s.pendingCount(), 0, "outbox empty");
     log(await s.all("visits"));
   },
