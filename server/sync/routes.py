@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import msgspec
 from litestar import Request, Response, get, post
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, FromQuery
@@ -105,14 +104,7 @@ async def decide(
     raw = await _body(request, min(settings.max_body_bytes, MAX_DECISION_BYTES))
     if len(raw) > MAX_DECISION_BYTES:
         raise transport.too_large(MAX_DECISION_BYTES)
-    try:
-        decision = msgspec.json.decode(raw, type=Decision)
-    except msgspec.ValidationError as exc:
-        raise BadInput(
-            _("The request does not match the protocol: %(why)s", why=exc), code="bad_body"
-        ) from exc
-    except msgspec.DecodeError as exc:
-        raise BadInput(_("The body is not valid JSON."), code="bad_json") from exc
+    decision = transport.decode_json(raw, Decision)
     async with transaction(db) as session:
         return await conflicts.decide(session, principal, conflict_id, decision, utcnow())
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from typing import TypeVar
 
 import msgspec
 
@@ -25,6 +26,8 @@ from server.sync.wire import (
     SyncRequest,
     SyncResponse,
 )
+
+T = TypeVar("T")
 
 #: Answers smaller than this go out plain: gzip's frame and header cost more than it saves.
 GZIP_MIN_BYTES = 512
@@ -78,11 +81,10 @@ def _path(exc: msgspec.ValidationError) -> str | None:
     return text.split(marker, 1)[1].rstrip("`") if marker in text else None
 
 
-def parse_request(body: bytes) -> tuple[SyncRequest, cursors.Cursor | None]:
-    """JSON, then versions, then the exact shape: a newer client must get 426, not a
-    complaint about fields this server does not know."""
+def decode_json(body: bytes, kind: type[T]) -> T:
+    """JSON of the given shape, or a ``bad_json`` / ``bad_body`` error naming the field."""
     try:
-        envelope = msgspec.json.decode(body, type=Envelope)
+        return msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
         raise BadInput(
             _("The request does not match the protocol: %(why)s", why=exc),
@@ -91,6 +93,12 @@ def parse_request(body: bytes) -> tuple[SyncRequest, cursors.Cursor | None]:
         ) from exc
     except msgspec.DecodeError as exc:
         raise BadInput(_("The body is not valid JSON."), code="bad_json") from exc
+
+
+def parse_request(body: bytes) -> tuple[SyncRequest, cursors.Cursor | None]:
+    """JSON, then versions, then the exact shape: a newer client must get 426, not a
+    complaint about fields this server does not know."""
+    envelope = decode_json(body, Envelope)
     if envelope.protocol != PROTOCOL_VERSION:
         raise UpgradeRequired(
             _("This app is too old or too new for the server. Please update the app."),
@@ -103,14 +111,7 @@ def parse_request(body: bytes) -> tuple[SyncRequest, cursors.Cursor | None]:
             code="schema_outdated",
             detail={"supported": sorted(SUPPORTED_SCHEMAS)},
         )
-    try:
-        request = msgspec.json.decode(body, type=SyncRequest)
-    except msgspec.ValidationError as exc:
-        raise BadInput(
-            _("The request does not match the protocol: %(why)s", why=exc),
-            code="bad_body",
-            detail={"path": _path(exc)},
-        ) from exc
+    request = decode_json(body, SyncRequest)
     if len(request.mutations) > MAX_MUTATIONS:
         raise BadInput(
             _("Send at most %(n)s changes per request.", n=MAX_MUTATIONS),
