@@ -43,8 +43,8 @@ run: seed ## set up and start the app on http://127.0.0.1:8000 with demo data (S
 	WANGGE_SECURE_COOKIES=$${WANGGE_SECURE_COOKIES:-0} $(PY) -m server run --host 127.0.0.1 --port 8000
 
 lint: install ## ruff lint and format check
-	$(VENV)/bin/ruff check server tests bench migrations
-	$(VENV)/bin/ruff format --check server tests bench migrations
+	$(VENV)/bin/ruff check server tests bench migrations devkit
+	$(VENV)/bin/ruff format --check server tests bench migrations devkit
 
 typecheck: install ## mypy --strict on server/
 	$(VENV)/bin/mypy

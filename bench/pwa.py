@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,27 +34,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from devkit.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from devkit.network import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 360, "height": 740}
 COLD_RUNS = 3
 SEED = 2021
 WAIT_MS = 60_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _prepare(url: str) -> None:
@@ -92,7 +77,7 @@ def _server(tmp: Path) -> Iterator[str]:
     }
     subprocess.run([sys.executable, "-m", "bench.pwa", "prepare", url], cwd=ROOT, env=env,
                    check=True, capture_output=True)  # fmt: skip
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     with (tmp / "server.log").open("wb") as log:
         proc = subprocess.Popen(

@@ -18,7 +18,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -30,13 +29,13 @@ from typing import Any
 
 import httpx
 import msgspec
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bench.grid import PASSWORD, GridData, colleague_edits, day_edits, device, load_grid
 from bench.netsim import TARGETS, TWO_G, CountingProxy
+from devkit.databases import create_pg_database, create_schema, drop_pg_database
+from devkit.network import free_port
 from server.db import make_engine, make_sessionmaker
-from server.models import Base
 from server.sync.client import OrderedIds, SyncClient, SyncError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,12 +43,6 @@ PG_SERVER = os.environ.get("WANGGE_BENCH_PG_URL", "postgresql+asyncpg://postgres
 
 
 # --------------------------------------------------------------------------- the server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextlib.asynccontextmanager
@@ -111,32 +104,17 @@ async def database(kind: str) -> AsyncIterator[str]:
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite+aiosqlite:///{tmp}/bench.db"
-            await _create_schema(url)
+            await create_schema(url)
             yield url
         return
     name = f"wangge_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(f"{PG_SERVER}/postgres")
+    admin = f"{PG_SERVER}/postgres"
+    url = await create_pg_database(admin, name)
     try:
-        async with admin.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = f"{PG_SERVER}/{name}"
-        await _create_schema(url)
+        await create_schema(url)
         yield url
     finally:
-        async with admin.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
-async def _create_schema(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-    finally:
-        await engine.dispose()
+        await drop_pg_database(admin, name)
 
 
 # --------------------------------------------------------------------------- measuring

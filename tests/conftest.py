@@ -20,6 +20,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from devkit import databases
+from devkit.databases import create_schema
 from server.app import create_app
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
@@ -33,39 +35,12 @@ DATABASES = [
 ]
 
 
-def pg_url_for(database: str) -> str:
-    base, _, _ = PG_SERVER_URL.rpartition("/")
-    return f"{base}/{database}"
-
-
 async def create_pg_database(name: str) -> str:
-    engine = make_engine(PG_SERVER_URL)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8'"))
-    finally:
-        await engine.dispose()
-    return pg_url_for(name)
+    return await databases.create_pg_database(PG_SERVER_URL, name)
 
 
 async def drop_pg_database(name: str) -> None:
-    engine = make_engine(PG_SERVER_URL)
-    try:
-        async with engine.connect() as conn:
-            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        await engine.dispose()
-
-
-async def create_schema(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-    finally:
-        await engine.dispose()
+    await databases.drop_pg_database(PG_SERVER_URL, name)
 
 
 async def truncate_all(url: str) -> None:

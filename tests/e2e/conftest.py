@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,29 +23,14 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 
+from devkit.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+from devkit.network import free_port
 from server.timeutil import local_today
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 360, "height": 740}
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 JS_DIR = Path(__file__).resolve().parent / "js"
 WAIT_MS = 30_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class LiveServer:
@@ -55,7 +39,7 @@ class LiveServer:
     def __init__(self, db_path: Path, log_path: Path) -> None:
         self.db_path = db_path
         self.log_path = log_path
-        self.port = _free_port()
+        self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         self.build = ""
         self.page_size = 2000
