@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from server.accounts.models import User
 from server.areas.models import Area
@@ -88,6 +89,21 @@ async def principal_for(session: AsyncSession, user: User) -> Principal:
     )
 
 
-def subtree_area_ids_stmt(principal: Principal):  # type: ignore[no-untyped-def]
+def subtree_area_ids_stmt(principal: Principal) -> Select[int]:
     """SELECT of the ids of every area in the principal's subtree (for IN clauses)."""
-    return select(Area.id).where(Area.path.startswith(principal.area_path, autoescape=True))
+    return select(Area.id).where(in_subtree_path(Area.path, principal.area_path))
+
+
+def in_subtree_path(
+    path: ColumnElement[str] | InstrumentedAttribute[str], root_path: str
+) -> ColumnElement[bool]:
+    """An area path column lies under ``root_path`` (the one spelling of "the subtree")."""
+    return path.startswith(root_path, autoescape=True)
+
+
+def in_subtree(
+    area_column: ColumnElement[int] | InstrumentedAttribute[int], principal: Principal
+) -> ColumnElement[bool]:
+    """A row's ``area_id`` column lies in the principal's subtree: the one subtree filter
+    every page, list and pull uses."""
+    return area_column.in_(subtree_area_ids_stmt(principal))

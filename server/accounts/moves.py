@@ -10,8 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
-from server.accounts.service import audit, normalise_phone
+from server.accounts.service import normalise_phone
 from server.areas.models import Area, Facility
+from server.audit import log as audit_log
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction
 
@@ -45,7 +46,7 @@ async def move_user(
     old_area = user.area_id
     user.area_id = area.id
     user.scope_version += 1
-    audit(
+    audit_log.record(
         session,
         user_id=actor_id,
         action="move",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,7 +14,7 @@ from server.accounts.models import ROLES, Device, User, WebSession
 from server.accounts.passwords import hash_password, hash_token, new_token, verify_password
 from server.accounts.schemas import DeviceIssued, DeviceOut, UserOut
 from server.areas.models import Area, Facility
-from server.audit.models import AuditEntry
+from server.audit import log as audit_log
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction, utcnow
 from server.errors import Forbidden, NotFound
@@ -37,28 +36,6 @@ def normalise_phone(phone: str) -> str:
     if phone.startswith("+86"):
         phone = phone[3:]
     return phone
-
-
-def audit(
-    session: AsyncSession,
-    *,
-    user_id: int | None,
-    action: str,
-    entity: str,
-    entity_id: str | None = None,
-    area_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    session.add(
-        AuditEntry(
-            user_id=user_id,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            area_id=area_id,
-            detail=detail or {},
-        )
-    )
 
 
 # --- users -------------------------------------------------------------------------------
@@ -117,7 +94,7 @@ async def create_user(
     )
     session.add(user)
     await session.flush()
-    audit(
+    audit_log.record(
         session,
         user_id=actor_id,
         action="create",
@@ -195,7 +172,7 @@ async def check_credentials(
         user = (await session.execute(select(User).where(User.phone == phone))).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password)
     if user is not None and ok and user.active:
-        audit(
+        audit_log.record(
             session,
             user_id=user.id,
             action="sign_in",
@@ -207,7 +184,7 @@ async def check_credentials(
         return user
     shown_phone = mask_phone(phone) if _PHONE.fullmatch(phone) else "(not a phone number)"
     reason = "unknown_phone" if user is None else ("inactive" if ok else "wrong_password")
-    audit(
+    audit_log.record(
         session,
         user_id=user.id if user else None,
         action="sign_in_failed",
@@ -256,7 +233,9 @@ async def end_session(session: AsyncSession, token: str) -> int | None:
         return None
     user_id = row.user_id
     await session.delete(row)
-    audit(session, user_id=user_id, action="sign_out", entity="user", entity_id=str(user_id))
+    audit_log.record(
+        session, user_id=user_id, action="sign_out", entity="user", entity_id=str(user_id)
+    )
     return user_id
 
 
@@ -274,7 +253,7 @@ async def issue_device(session: AsyncSession, user: User, name: str) -> DeviceIs
     device.token_hash = hash_token(token)
     session.add(device)
     await session.flush()
-    audit(
+    audit_log.record(
         session,
         user_id=user.id,
         action="create",
@@ -345,7 +324,7 @@ async def revoke_device(
     if device.revoked_at is None:
         device.revoked_at = utcnow()
         owner = await session.get(User, device.user_id)
-        audit(
+        audit_log.record(
             session,
             user_id=principal.user_id,
             action="revoke",
