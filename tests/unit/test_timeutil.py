@@ -13,6 +13,8 @@ import pytest
 from server.timeutil import DEFAULT_TZ, format_local, local_today, require_aware, to_local
 
 ROOT = Path(__file__).resolve().parents[2]
+#: the domains whose codes are StrEnums in server/<domain>/values.py
+VALUE_DOMAINS = ("accounts", "areas", "people", "quarantine", "visits", "fever", "reports")
 PURE_MODULES = [
     "server/timeutil.py",
     "server/quarantine/rules.py",
@@ -20,9 +22,10 @@ PURE_MODULES = [
     "server/fever/rules.py",
     "server/visits/rules.py",
     "server/reports/rules.py",
+    *(f"server/{domain}/values.py" for domain in VALUE_DOMAINS),
 ]
 ALLOWED_THIRD_PARTY = {"msgspec"}
-ALLOWED_LOCAL = {"server.timeutil"}
+ALLOWED_LOCAL = {"server.timeutil", *(f"server.{domain}.values" for domain in VALUE_DOMAINS)}
 
 
 def utc(
@@ -114,7 +117,8 @@ def _imported_roots(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("module", PURE_MODULES)
 def test_rule_modules_import_only_stdlib_and_msgspec(module: str) -> None:
-    """The rules are pure: no SQLAlchemy, no Litestar, no other server module but timeutil."""
+    """The rules are pure: no SQLAlchemy, no Litestar, no server module but timeutil and the
+    domains' values."""
     imported = _imported_roots(ROOT / module)
     impure = {
         name
