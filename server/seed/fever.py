@@ -107,7 +107,7 @@ def _fever_report(
     patient, address = who
     received = seen + timedelta(minutes=rng.randint(130, 360) if late else rng.randint(5, 110))
     received = min(received, clock.now)
-    steps: list[tuple[str, datetime]] = []
+    steps: list[tuple[FeverState, datetime]] = []
     at = received
     for kind, (lo, hi) in zip(_STATES[1:], _STEP_MINUTES, strict=True):
         if _STATES.index(kind) > _STATES.index(state):

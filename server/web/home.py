@@ -241,7 +241,7 @@ async def checks_today(session: AsyncSession, principal: Principal, today: date)
     )
     cols = [per_measure.c.per_day, *(per_measure.c[slot] for slot in CheckSlot)]
     rows = await session.execute(select(*cols, func.count()).group_by(*cols))
-    under, open_by_slot = 0, dict.fromkeys(CheckSlot, 0)
+    under, open_by_slot = 0, {slot.value: 0 for slot in CheckSlot}
     for per_day, *flags, n in rows.all():
         done_slots = {slot for slot, flag in zip(CheckSlot, flags, strict=True) if flag}
         # the SQL already kept measures running today, so the window check is trivially met
