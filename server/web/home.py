@@ -19,11 +19,13 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 from server.accounts.guard import Principal
 from server.areas.models import Area
 from server.fever.models import FeverReport
-from server.fever.rules import FEVER_STATES, REPORT_DEADLINE, report_timeliness
+from server.fever.rules import REPORT_DEADLINE, report_timeliness
+from server.fever.values import FeverState
 from server.people.models import Household, Person
 from server.people.rules import SPECIAL_REPORT_CATEGORIES, mask_id_number, mask_phone
 from server.quarantine.models import Check, Measure, Policy, Test
-from server.quarantine.rules import CHECK_SLOTS, DEFAULT_POLICIES, checks_due
+from server.quarantine.rules import DEFAULT_POLICIES, checks_due
+from server.quarantine.values import CheckSlot
 from server.reports.models import DailyReport
 from server.reports.rules import report_status
 from server.sync.models import Conflict
@@ -209,12 +211,12 @@ async def checks_today(session: AsyncSession, principal: Principal, today: date)
     rows; quarantine.rules.checks_due turns each group into the slots still due.
     """
     done = {
-        slot: func.max(case((Check.slot == slot, 1), else_=0)).label(slot) for slot in CHECK_SLOTS
+        slot: func.max(case((Check.slot == slot, 1), else_=0)).label(slot) for slot in CheckSlot
     }
     per_measure = (
         select(
             Measure.id,
-            func.coalesce(Policy.checks_per_day, len(CHECK_SLOTS)).label("per_day"),
+            func.coalesce(Policy.checks_per_day, len(CheckSlot)).label("per_day"),
             *done.values(),
         )
         .outerjoin(Policy, Policy.id == Measure.policy_id)
@@ -237,11 +239,11 @@ async def checks_today(session: AsyncSession, principal: Principal, today: date)
         .group_by(Measure.id, Policy.checks_per_day)
         .subquery()
     )
-    cols = [per_measure.c.per_day, *(per_measure.c[slot] for slot in CHECK_SLOTS)]
+    cols = [per_measure.c.per_day, *(per_measure.c[slot] for slot in CheckSlot)]
     rows = await session.execute(select(*cols, func.count()).group_by(*cols))
-    under, open_by_slot = 0, dict.fromkeys(CHECK_SLOTS, 0)
+    under, open_by_slot = 0, {slot.value: 0 for slot in CheckSlot}
     for per_day, *flags, n in rows.all():
-        done_slots = {slot for slot, flag in zip(CHECK_SLOTS, flags, strict=True) if flag}
+        done_slots = {slot for slot, flag in zip(CheckSlot, flags, strict=True) if flag}
         # the SQL already kept measures running today, so the window check is trivially met
         for slot in checks_due(today, None, "active", today, done_slots, int(per_day)):
             open_by_slot[slot] += int(n)
@@ -381,7 +383,7 @@ async def fever_by_state(
         .where(*where)
         .group_by(FeverReport.state),
     )
-    return {state: counts.get(state, 0) for state in FEVER_STATES}
+    return {state: counts.get(state, 0) for state in FeverState}
 
 
 async def fever_waiting(

@@ -13,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.areas.models import Area
+from server.config import DEFAULT_TIMEZONE
 from server.db import transaction, utcnow
 from server.quarantine.models import Test
 from server.sync.models import Conflict
@@ -53,7 +54,7 @@ def stat(html: str, key: str) -> str:
 
 
 def today() -> object:
-    return local_today(utcnow(), "Asia/Shanghai")
+    return local_today(utcnow(), DEFAULT_TIMEZONE)
 
 
 async def home(client: Client) -> str:
@@ -132,7 +133,7 @@ async def test_unknown_language_and_unknown_page_answer_with_a_chinese_page(
 
 async def test_grid_worker_home_counts_its_grid(client: Client, db: DB) -> None:
     now = utcnow()
-    day = local_today(now, "Asia/Shanghai")
+    day = local_today(now, DEFAULT_TIMEZONE)
     async with transaction(db) as s:
         tree = await make_area_tree(s)
         await make_user(s, "grid_worker", tree["grid"], phone=PHONE)
@@ -234,7 +235,7 @@ async def test_township_home_counts_fever_follow_up(client: Client, db: DB) -> N
 
 async def test_supervisor_home_counts_the_subtree(client: Client, db: DB) -> None:
     now = utcnow()
-    day = local_today(now, "Asia/Shanghai")
+    day = local_today(now, DEFAULT_TIMEZONE)
     async with transaction(db) as s:
         tree = await make_area_tree(s)
         await make_user(s, "supervisor", tree["county"], phone=PHONE)
