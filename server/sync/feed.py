@@ -80,16 +80,16 @@ def scope_filter(coll: Collection, principal: Principal) -> ColumnElement[bool]:
     model = coll.model
     if coll.read_scope == "all":
         return true()
-    in_subtree = model.area_id.in_(subtree_area_ids_stmt(principal))
-    if coll.read_scope == "proposer":
-        # only while the record is in the user's area: a user moved elsewhere, or whose
-        # record moved elsewhere, stops receiving it (its personal data with it)
-        return and_(model.proposed_by == principal.user_id, in_subtree)
     if coll.read_scope == "area_tree":
         return or_(
             Area.path.startswith(principal.area_path, autoescape=True),
             Area.id.in_(_ancestors(principal)),
         )
+    in_subtree = model.area_id.in_(subtree_area_ids_stmt(principal))
+    if coll.read_scope == "proposer":
+        # only while the record is in the user's area: a user moved elsewhere, or whose
+        # record moved elsewhere, stops receiving it (its personal data with it)
+        return and_(model.proposed_by == principal.user_id, in_subtree)
     if coll.read_scope == "subtree_or_ancestors":
         return or_(in_subtree, model.area_id.in_(_ancestors(principal)))
     return in_subtree  # type: ignore[no-any-return]
