@@ -1,5 +1,5 @@
 """What a collection is to the sync engine, and how a domain declares its own
-(docs/sync-protocol.md, "Collections"; docs/architecture.md, "A new collection").
+(docs/sync-protocol.md, "Collections").
 
 This is the sync package's public face for the domains: a domain's ``collections.py``
 imports this module only (never apply, records, feed ...), declares its collections with
