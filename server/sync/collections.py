@@ -240,6 +240,8 @@ class Registry:
         if len(self.ordered) > MAX_COLLECTIONS:
             raise ValueError(f"at most {MAX_COLLECTIONS} collections fit in a cursor")
         for coll in self.ordered:
+            if coll.synced and not coll.own_area and not coll.area_refs:
+                raise ValueError(f"{coll.name} has no area: own_area or an area reference")
             for ref in coll.refs:
                 if ref.collection not in self.by_name:
                     raise ValueError(f"{coll.name}.{ref.field} names {ref.collection}")
