@@ -22,6 +22,7 @@ from server.accounts.auth import EXCEPTION_HANDLERS as AUTH_EXCEPTION_HANDLERS
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.errors import DomainError
+from server.sync.collections import Registry
 from server.web.errors import exception_handlers
 from server.web.templating import configure_templates
 
@@ -74,11 +75,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_db() -> async_sessionmaker[AsyncSession]:
         return sessionmaker
 
+    from server.registry import REGISTRY
+
+    def provide_registry() -> Registry:
+        return REGISTRY
+
     app = Litestar(
         route_handlers=_route_handlers(),
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
+            "registry": Provide(provide_registry, sync_to_thread=False),
         },
         exception_handlers={**exception_handlers(), **AUTH_EXCEPTION_HANDLERS},
         template_config=TemplateConfig(

@@ -11,6 +11,9 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.config import Settings
+from server.sync.collections import Registry
 
 DB: TypeAlias = NamedDependency[async_sessionmaker[AsyncSession]]
 AppSettings: TypeAlias = NamedDependency[Settings]
+#: the synced collections (server/registry.py), handed to the sync engine
+Collections: TypeAlias = NamedDependency[Registry]

@@ -22,10 +22,6 @@ _RANK: dict[str, int] = {state: rank for rank, state in enumerate(_ORDER)}
 _EVENT_KINDS = frozenset(FeverEventKind)
 
 
-class InvalidTransition(ValueError):
-    """An event that cannot follow the report's current state."""
-
-
 def deadline(seen_at: datetime) -> datetime:
     """The latest instant the report may reach the health centre: seen_at + 2 h (inclusive)."""
     return require_aware(seen_at, "seen_at") + REPORT_DEADLINE
@@ -57,28 +53,10 @@ def report_timeliness(seen_at: datetime, received_at: datetime | None, now: date
     return "pending" if require_aware(now, "now") <= due else "overdue"
 
 
-def _rank_of_state(state: str) -> int:
-    if state not in _RANK:
-        raise ValueError(f"unknown fever report state {state!r}")
-    return _RANK[state]
-
-
 def _rank_of_event(kind: str) -> int:
     if kind not in _EVENT_KINDS:
         raise ValueError(f"unknown fever event kind {kind!r}")
     return _RANK[kind]
-
-
-def next_state(state: str, event_kind: str) -> FeverState:
-    """The state after recording `event_kind` on a report in `state`.
-
-    Used when a user acts on the server's current view: only the next step is allowed
-    (a sample cannot be sent before it was taken), so repeats, backward steps and skips
-    raise :class:`InvalidTransition`. Unknown names raise a plain ValueError.
-    """
-    if _rank_of_event(event_kind) != _rank_of_state(state) + 1:
-        raise InvalidTransition(f"cannot go from {state!r} by event {event_kind!r}")
-    return FeverState(event_kind)
 
 
 def state_from_events(kinds: Iterable[str]) -> FeverState:

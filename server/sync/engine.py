@@ -28,6 +28,7 @@ from server.errors import ConflictError, Unavailable
 from server.i18n import gettext as _
 from server.sync import cursor as cursors
 from server.sync.apply import Batch, process
+from server.sync.collections import Registry
 from server.sync.feed import Puller, PullResult, snapshot_order
 from server.sync.models import SyncState
 from server.sync.records import Writer
@@ -57,6 +58,7 @@ async def authenticate(db: async_sessionmaker[AsyncSession], token: str) -> None
 async def run(
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
+    registry: Registry,
     token: str,
     request: SyncRequest,
     cursor: cursors.Cursor | None,
@@ -66,7 +68,7 @@ async def run(
     for attempt in range(1, ATTEMPTS + 1):
         try:
             async with transaction(db) as session:
-                return await _run(session, settings, token, request, cursor, received)
+                return await _run(session, settings, registry, token, request, cursor, received)
         except SQLAlchemyError as exc:
             if _unreachable(exc):
                 raise Unavailable(_("The database is unreachable; try again later.")) from exc
@@ -93,6 +95,7 @@ def _unreachable(exc: SQLAlchemyError) -> bool:
 async def _run(
     session: AsyncSession,
     settings: Settings,
+    registry: Registry,
     token: str,
     request: SyncRequest,
     cursor: cursors.Cursor | None,
@@ -114,7 +117,7 @@ async def _run(
     # 6. The device's clock offset, measured on this request.
     offset = request.clock - now_ms
     alloc = RevAllocator(session)
-    writer = Writer(session, alloc, principal, received, now_ms)
+    writer = Writer(session, alloc, principal, received, now_ms, registry)
     batch = Batch(writer, user, device, offset, settings.max_clock_lead_ms)
     batch.feed_pull = request.pull and isinstance(cursor, cursors.FeedCursor)
     # 7. Take the change counter before reading any record the batch may change.
@@ -157,7 +160,7 @@ async def _pull(
     ).first()
     hi, horizon = (int(state[0]), int(state[1])) if state else (0, 0)
     limit = min(request.limit or settings.sync_page_size, settings.sync_page_size, MAX_PAGE)
-    puller = Puller(session, principal, batch.suppressed)
+    puller = Puller(session, principal, batch.w.registry, batch.suppressed)
     # 9.2 resets
     if cursor is not None:
         if cursor.scope != principal.scope_version:
@@ -170,7 +173,7 @@ async def _pull(
     # 9.3 a snapshot page (first sync) or a feed page
     result: PullResult
     if cursor is None:
-        order = snapshot_order(principal, request.first)
+        order = snapshot_order(principal, request.first, batch.w.registry)
         start = cursors.SnapshotCursor(principal.scope_version, hi, order, 0)
         result = await puller.snapshot(start, hi, limit)
     elif isinstance(cursor, cursors.SnapshotCursor):

@@ -15,8 +15,8 @@ CONFLICT_STATUSES = ("pending", "auto_resolved", "accepted", "rejected", "edited
 
 
 class SyncState(Base):
-    """One row. ``last_rev`` is the last change number handed out; taking it with
-    ``UPDATE ... RETURNING`` row-locks it until commit, so numbers follow commit order."""
+    """One row. ``last_rev`` is the last change number handed out; RevAllocator row-locks
+    it (a no-op UPDATE) before reading it, until commit, so numbers follow commit order."""
 
     __tablename__ = "sync_state"
 

@@ -18,12 +18,11 @@ from server import i18n
 from server.accounts.auth import authenticate, bearer_token
 from server.accounts.guard import Principal
 from server.db import transaction, utcnow
-from server.deps import DB, AppSettings
+from server.deps import DB, AppSettings, Collections
 from server.errors import BadInput, Forbidden, Unauthorized
 from server.i18n import gettext as _
 from server.sync import conflicts, engine, transport
 from server.sync.codes import CONFLICT_STATUSES
-from server.sync.collections import BY_NAME
 from server.sync.wire import ConflictDetail, ConflictList, Decision, DecisionResult
 
 AnyRequest = Request[Any, Any, Any]
@@ -40,7 +39,9 @@ async def _body(request: AnyRequest, limit: int) -> bytes:
 
 
 @post("/api/sync", status_code=200, summary="Push mutations and pull changes in one round trip")
-async def sync(request: AnyRequest, db: DB, settings: AppSettings) -> Response[bytes]:
+async def sync(
+    request: AnyRequest, db: DB, settings: AppSettings, registry: Collections
+) -> Response[bytes]:
     received = utcnow()
     # 1. who is calling (before the body is read or inflated)
     token = bearer_token(request)
@@ -50,9 +51,9 @@ async def sync(request: AnyRequest, db: DB, settings: AppSettings) -> Response[b
     # 2. the body within its limits, 3. its JSON and versions, 4. its shape
     raw = await _body(request, settings.max_body_bytes)
     body = transport.decode_body(raw, request.headers.get("content-encoding"))
-    sync_request, cursor = transport.parse_request(body)
+    sync_request, cursor = transport.parse_request(body, registry)
     # 5 to 11. one transaction
-    answer = await engine.run(db, settings, token, sync_request, cursor, received)
+    answer = await engine.run(db, settings, registry, token, sync_request, cursor, received)
     content, gzipped = transport.encode_response(answer, request.headers.get("accept-encoding"))
     headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
     if gzipped:
@@ -70,6 +71,7 @@ async def _reviewer(request: AnyRequest, db: DB) -> Principal:
 async def list_conflicts(
     request: AnyRequest,
     db: DB,
+    registry: Collections,
     status: FromQuery[str | None] = None,
     collection: FromQuery[str | None] = None,
     limit: FromQuery[int] = 50,
@@ -78,26 +80,36 @@ async def list_conflicts(
     principal = await _reviewer(request, db)
     if status is not None and status not in CONFLICT_STATUSES:
         raise BadInput(_("Unknown conflict status %(s)s.", s=status[:20]), code="bad_request")
-    if collection is not None and collection not in BY_NAME:
+    if collection is not None and collection not in registry:
         raise BadInput(_("Unknown collection %(c)s.", c=collection[:32]), code="bad_request")
     async with db() as session:
         return await conflicts.list_conflicts(
-            session, principal, status=status, collection=collection, limit=limit, before=before
+            session,
+            principal,
+            registry,
+            status=status,
+            collection=collection,
+            limit=limit,
+            before=before,
         )
 
 
 @get("/api/conflicts/{conflict_id:uuid}", summary="One conflict with its whole record")
 async def get_conflict(
-    request: AnyRequest, db: DB, conflict_id: FromPath[uuid.UUID]
+    request: AnyRequest, db: DB, registry: Collections, conflict_id: FromPath[uuid.UUID]
 ) -> ConflictDetail:
     principal = await _reviewer(request, db)
     async with transaction(db) as session:
-        return await conflicts.get_conflict(session, principal, conflict_id, utcnow())
+        return await conflicts.get_conflict(session, principal, registry, conflict_id, utcnow())
 
 
 @post("/api/conflicts/{conflict_id:uuid}/decision", status_code=200, summary="Decide a conflict")
 async def decide(
-    request: AnyRequest, db: DB, settings: AppSettings, conflict_id: FromPath[uuid.UUID]
+    request: AnyRequest,
+    db: DB,
+    settings: AppSettings,
+    registry: Collections,
+    conflict_id: FromPath[uuid.UUID],
 ) -> DecisionResult:
     principal = await _reviewer(request, db)
     _require_json_if_cookie(request)
@@ -106,7 +118,7 @@ async def decide(
         raise transport.too_large(MAX_DECISION_BYTES)
     decision = transport.decode_json(raw, Decision)
     async with transaction(db) as session:
-        return await conflicts.decide(session, principal, conflict_id, decision, utcnow())
+        return await conflicts.decide(session, principal, registry, conflict_id, decision, utcnow())
 
 
 def _require_json_if_cookie(request: AnyRequest) -> None:

@@ -195,8 +195,3 @@ FIELDS: dict[str, dict[str, Any]] = {
 SCHEMAS: dict[str, Schema] = {
     col: _schema(col.title().replace("_", "") + "Data", fields) for col, fields in FIELDS.items()
 }
-
-
-def field_schema(collection: str, field: str) -> Schema:
-    """A one-field schema, for checking a reviewer's edited value."""
-    return _schema("Edit", {field: FIELDS[collection][field]})

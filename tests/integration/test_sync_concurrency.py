@@ -25,6 +25,7 @@ from server.accounts.passwords import hash_token, new_token
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction, utcnow
 from server.people.models import Household
+from server.registry import REGISTRY
 from server.sync import engine, hlc
 from server.sync.revs import RevAllocator
 from server.sync.transport import parse_cursor
@@ -111,7 +112,7 @@ async def test_every_committed_change_reaches_every_puller_once(
                 mine.append(rid)
             m = Mutation(str(uuid.uuid4()), "households", rid, "put", last, now_ms(), None, data)
             answer = await engine.run(
-                pg, settings, token, request([m], None, False), None, utcnow()
+                pg, settings, REGISTRY, token, request([m], None, False), None, utcnow()
             )
             assert answer.results[0].status == "applied", answer.results[0]
             async with committed:
@@ -128,7 +129,13 @@ async def test_every_committed_change_reaches_every_puller_once(
                 due = commits[0] + rng.randint(1, 8)
             finished = done.is_set()  # read before the pull: a pull after the last commit
             answer = await engine.run(
-                pg, settings, token, request([], cursor, True), parse_cursor(cursor), utcnow()
+                pg,
+                settings,
+                REGISTRY,
+                token,
+                request([], cursor, True),
+                parse_cursor(cursor, REGISTRY),
+                utcnow(),
             )
             cursor = answer.cursor
             page = answer.changes.get("households")

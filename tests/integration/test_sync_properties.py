@@ -61,8 +61,8 @@ from server.db import make_engine, make_sessionmaker, transaction
 from server.people.models import Household, Person
 from server.people.values import MeasureKind
 from server.quarantine.models import Check, Measure
+from server.registry import REGISTRY
 from server.sync.client import SyncClient
-from server.sync.collections import BY_NAME
 from server.sync.models import Conflict, SyncMutation
 from server.sync.revs import RevAllocator
 from server.visits.models import Visit
@@ -602,7 +602,7 @@ class SyncMachine(RuleBasedStateMachine):
         assert set(held) == expected, (
             f"{dev.label} {col}: missing {expected - set(held)}, extra {set(held) - expected}"
         )
-        wire_cols = {"id", "rev", *BY_NAME[col].cols}
+        wire_cols = {"id", "rev", *REGISTRY[col].cols}
         for rid, record in held.items():
             row = live[rid]
             assert set(record) == wire_cols, (
@@ -750,7 +750,7 @@ async def test_the_creator_learns_derived_fields(
     await device.sync_all()
     # all its fields, as a new record is sent (a field left out is filled in by the server,
     # which then sends the record back whole)
-    fields = dict.fromkeys(BY_NAME["persons"].writable)
+    fields = dict.fromkeys(REGISTRY["persons"].writable)
     fields |= {"household_id": household, "name": "李四", "relation": "", "origin": ""}
     fields |= {"category": "resident", "measure": "none", "notes": ""}
     person = device.put("persons", None, fields)

@@ -12,10 +12,8 @@ from hypothesis import strategies as st
 
 from server.fever.rules import (
     REPORT_DEADLINE,
-    InvalidTransition,
     corrected_time,
     deadline,
-    next_state,
     report_timeliness,
     state_from_events,
 )
@@ -91,46 +89,6 @@ def test_naive_datetimes_are_refused(call: Callable[[], object]) -> None:
 
 
 @pytest.mark.parametrize(
-    ("state", "event", "expected"),
-    [
-        ("reported", "acknowledged", "acknowledged"),
-        ("acknowledged", "sampled", "sampled"),
-        ("sampled", "sent", "sent"),
-        ("sent", "resulted", "resulted"),
-    ],
-)
-def test_next_state(state: str, event: str, expected: str) -> None:
-    assert next_state(state, event) == expected
-
-
-@pytest.mark.parametrize(
-    ("state", "event"),
-    [
-        ("reported", "sent"),  # a sample not taken cannot be sent
-        ("reported", "resulted"),
-        ("acknowledged", "acknowledged"),  # repeat
-        ("sampled", "acknowledged"),  # backwards
-        ("resulted", "resulted"),
-        ("resulted", "sampled"),
-    ],
-)
-def test_next_state_refuses_impossible_transitions(state: str, event: str) -> None:
-    with pytest.raises(InvalidTransition):
-        next_state(state, event)
-
-
-@pytest.mark.parametrize(("state", "event"), [("closed", "sampled"), ("reported", "reported")])
-def test_next_state_unknown_names(state: str, event: str) -> None:
-    with pytest.raises(ValueError, match="unknown") as info:
-        next_state(state, event)
-    assert not isinstance(info.value, InvalidTransition)
-
-
-def test_invalid_transition_is_a_value_error() -> None:
-    assert issubclass(InvalidTransition, ValueError)
-
-
-@pytest.mark.parametrize(
     ("events", "expected"),
     [
         ([], "reported"),
@@ -164,10 +122,3 @@ def test_state_from_events_is_order_independent(events: list[str], rnd: random.R
 def test_state_from_events_never_goes_back(events: list[str]) -> None:
     ranks = [list(FeverState).index(state_from_events(events[:n])) for n in range(len(events) + 1)]
     assert ranks == sorted(ranks)
-
-
-def test_stepping_through_next_state_matches_state_from_events() -> None:
-    state = "reported"
-    for n, kind in enumerate(FeverEventKind, start=1):
-        state = next_state(state, kind)
-        assert state == state_from_events(list(FeverEventKind)[:n])
