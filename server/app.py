@@ -22,7 +22,7 @@ from server.accounts.auth import EXCEPTION_HANDLERS as AUTH_EXCEPTION_HANDLERS
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.errors import DomainError
-from server.sync.collections import Registry
+from server.sync.spec.collections import Registry
 from server.web.errors import exception_handlers
 from server.web.templating import configure_templates
 

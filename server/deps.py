@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.config import Settings
-from server.sync.collections import Registry
+from server.sync.spec.collections import Registry
 
 DB: TypeAlias = NamedDependency[async_sessionmaker[AsyncSession]]
 AppSettings: TypeAlias = NamedDependency[Settings]

@@ -10,6 +10,8 @@ Templates call ``_()`` / ``ngettext()``, which read it.
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -73,6 +75,16 @@ def set_locale(locale: str) -> None:
 
 def get_locale() -> str:
     return _current.get()
+
+
+@contextmanager
+def using_locale(locale: str) -> Iterator[None]:
+    """Run a block in another language (building a table of labels for it)."""
+    token = _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def gettext(message: str, **variables: Any) -> str:

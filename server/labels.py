@@ -17,9 +17,10 @@ from functools import cache
 from server.accounts.values import Role
 from server.areas.values import AreaLevel, FacilityKind
 from server.fever.values import FeverEventKind, FeverState
-from server.i18n import get_locale, translations
+from server.i18n import get_locale, translations, using_locale
 from server.people.values import CertificateState, MeasureKind, PersonCategory
 from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
+from server.registry import REGISTRY
 from server.reports.values import ReportStatus
 from server.visits.values import CoverageState, VisitOutcome
 
@@ -134,24 +135,11 @@ def _codes(_: Translate) -> dict[str, Mapping[StrEnum, str]]:
     }
 
 
-def _collections(_: Translate) -> dict[str, str]:
-    """The sync collections, as messages name them ("Recorded 入户排查记录 cannot be changed")."""
-    return {
-        "areas": _("areas"),
-        "facilities": _("facilities"),
-        "policies": _("policies"),
-        "campaigns": _("campaigns"),
-        "measures": _("measures"),
-        "persons": _("persons"),
-        "households": _("households"),
-        "visits": _("visits"),
-        "checks": _("checks"),
-        "tests": _("tests"),
-        "daily_reports": _("daily reports"),
-        "fever_reports": _("fever reports"),
-        "fever_events": _("fever report events"),
-        "conflicts": _("conflicts"),
-    }
+def _collections(locale: str) -> dict[str, str]:
+    """The sync collections, as messages name them ("Recorded 入户排查记录 cannot be changed"):
+    each collection's declaration holds its own name for people."""
+    with using_locale(locale):
+        return {c.name: c.label() for c in REGISTRY.ordered}
 
 
 @cache
@@ -161,7 +149,7 @@ def _table(locale: str) -> dict[str, dict[str, str]]:
         group: {str(code): text for code, text in texts.items()}
         for group, texts in _codes(gettext).items()
     }
-    grouped[COLLECTION] = _collections(gettext)
+    grouped[COLLECTION] = _collections(locale)
     return grouped
 
 

@@ -14,7 +14,8 @@ from server.fever.collections import FEVER_EVENTS, FEVER_REPORTS
 from server.people.collections import HOUSEHOLDS, PERSONS
 from server.quarantine.collections import CHECKS, MEASURES, POLICIES, TESTS
 from server.reports.collections import DAILY_REPORTS
-from server.sync.collections import CONFLICTS, Registry
+from server.sync.models import CONFLICTS
+from server.sync.spec.collections import Registry
 from server.visits.collections import CAMPAIGNS, VISITS
 
 REGISTRY = Registry(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server.areas.models import Area, Facility
 from server.i18n import gettext as _
-from server.sync.collections import declare
+from server.sync.spec.collections import declare
 
 AREAS = declare(
     "areas",

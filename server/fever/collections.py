@@ -15,7 +15,11 @@ from server.fever.values import FeverEventKind, FeverState
 from server.i18n import gettext as _
 from server.people.rules import mask_id_number, mask_phone
 from server.quarantine.values import TestResult
-from server.sync.collections import (
+from server.sync.spec.collections import (
+    ID,
+    MOMENT,
+    SYMPTOMS,
+    TEMPERATURE,
     Change,
     Effect,
     HookContext,
@@ -23,7 +27,10 @@ from server.sync.collections import (
     Ref,
     Rejected,
     declare,
+    fits,
+    name,
     one_of,
+    whole,
 )
 
 #: A device clock off by more than this has its fever "seen at" times corrected.
@@ -105,6 +112,18 @@ FEVER_REPORTS = declare(
     hooks=Hooks(before_insert=report_received, after_update=report_changed),
     review_schemas={"result": one_of(TestResult) | None},
     masks={"patient_phone": mask_phone, "patient_id_number": mask_id_number},
+    fields={
+        "facility_id": whole(1, 2**31 - 1),
+        "patient_name": name(FeverReport.patient_name),
+        "patient_phone": fits(FeverReport.patient_phone) | None,
+        "patient_id_number": fits(FeverReport.patient_id_number) | None,
+        "sex": fits(FeverReport.sex) | None,
+        "age": whole(0, 150) | None,
+        "address": fits(FeverReport.address),
+        "temperature": TEMPERATURE | None,
+        "symptoms": SYMPTOMS,
+        "seen_at_device": MOMENT,
+    },
 )
 FEVER_EVENTS = declare(
     "fever_events",
@@ -115,4 +134,12 @@ FEVER_EVENTS = declare(
     required=frozenset({"report_id", "kind", "at"}),
     refs=(Ref("report_id", "fever_reports", area=True),),
     hooks=Hooks(validate=validate_event, after_insert=advance_report),
+    fields={
+        "report_id": ID,
+        "kind": one_of(FeverEventKind),
+        "at": MOMENT,
+        # a lab answers negative or positive; "pending" is the absence of an answer
+        "result": one_of(r for r in TestResult if r is not TestResult.PENDING) | None,
+        "note": fits(FeverEvent.note),
+    },
 )

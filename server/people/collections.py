@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from server.audit import log as audit_log
 from server.i18n import gettext as _
 from server.people.models import Household, Person
 from server.people.rules import mask_id_number, mask_phone, needs_special_report
-from server.sync.collections import Effect, HookContext, Hooks, Ref, declare
+from server.people.values import MeasureKind, PersonCategory
+from server.sync.spec.collections import (
+    AREA_ID,
+    ID,
+    Effect,
+    HookContext,
+    Hooks,
+    Ref,
+    declare,
+    fits,
+    name,
+    one_of,
+    whole,
+)
 
 
 def special_report(ctx: HookContext, person: Any) -> None:
@@ -54,6 +68,14 @@ HOUSEHOLDS = declare(
     own_area=True,
     dependents=(("persons", "household_id"),),
     masks={"phone": mask_phone},
+    fields={
+        "area_id": AREA_ID,
+        "head_name": name(Household.head_name),
+        "address": fits(Household.address),
+        "doorplate": fits(Household.doorplate),
+        "phone": fits(Household.phone) | None,
+        "notes": fits(Household.notes),
+    },
 )
 PERSONS = declare(
     "persons",
@@ -68,4 +90,19 @@ PERSONS = declare(
     dependents=(("measures", "person_id"),),
     hooks=Hooks(after_insert=person_added, after_update=person_changed),
     masks={"id_number": mask_id_number, "phone": mask_phone},
+    fields={
+        "household_id": ID,
+        "name": name(Person.name),
+        "sex": fits(Person.sex) | None,
+        "birth_year": whole(1880, 2100) | None,
+        "id_number": fits(Person.id_number) | None,
+        "phone": fits(Person.phone) | None,
+        "relation": fits(Person.relation),
+        "category": one_of(PersonCategory),
+        "arrival_date": date | None,
+        "origin": fits(Person.origin),
+        "certificate_date": date | None,
+        "measure": one_of(MeasureKind),
+        "notes": fits(Person.notes),
+    },
 )

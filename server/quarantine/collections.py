@@ -3,9 +3,27 @@ rules the server applies when a device writes them."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from server.i18n import gettext as _
+from server.people.values import MeasureKind
 from server.quarantine.models import Check, Measure, Policy, Test
-from server.sync.collections import Change, HookContext, Hooks, Ref, Rejected, declare
+from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
+from server.sync.spec.collections import (
+    ID,
+    MOMENT,
+    SYMPTOMS,
+    TEMPERATURE,
+    Change,
+    HookContext,
+    Hooks,
+    Ref,
+    Rejected,
+    declare,
+    fits,
+    one_of,
+    whole,
+)
 
 
 async def measure_of_the_person(_ctx: HookContext, change: Change) -> None:
@@ -42,6 +60,15 @@ MEASURES = declare(
     critical=frozenset({"kind", "start_date", "end_date", "status"}),
     immutable=frozenset({"person_id"}),
     refs=(Ref("person_id", "persons", area=True), Ref("policy_id", "policies")),
+    fields={
+        "person_id": ID,
+        "kind": one_of(MeasureKind),
+        "policy_id": whole(1, 2**31 - 1) | None,
+        "start_date": date,
+        "end_date": date | None,
+        "status": one_of(MeasureStatus),
+        "place": fits(Measure.place),
+    },
 )
 CHECKS = declare(
     "checks",
@@ -52,6 +79,17 @@ CHECKS = declare(
     required=frozenset({"measure_id", "person_id", "check_date", "slot", "checked_at"}),
     refs=(Ref("person_id", "persons", area=True), Ref("measure_id", "measures")),
     hooks=Hooks(validate=measure_of_the_person),
+    fields={
+        "measure_id": ID,
+        "person_id": ID,
+        "check_date": date,
+        "slot": one_of(CheckSlot),
+        "temperature": TEMPERATURE | None,
+        "symptoms": SYMPTOMS,
+        "at_home": bool,
+        "needs": fits(Check.needs),
+        "checked_at": MOMENT,
+    },
 )
 TESTS = declare(
     "tests",
@@ -67,4 +105,14 @@ TESTS = declare(
         Ref("measure_id", "measures"),
     ),
     hooks=Hooks(validate=validate_test),
+    fields={
+        "person_id": ID | None,
+        "measure_id": ID | None,
+        "fever_report_id": ID | None,
+        "reason": fits(Test.reason),
+        "due_date": date | None,
+        "sampled_at": MOMENT | None,
+        "result": one_of(TestResult),
+        "result_at": MOMENT | None,
+    },
 )

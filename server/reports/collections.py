@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from server.i18n import gettext as _
 from server.reports.models import DailyReport
 from server.reports.rules import daily_report_id
-from server.sync.collections import Change, HookContext, Hooks, Rejected, declare
+from server.sync.spec.collections import (
+    AREA_ID,
+    COUNT,
+    MOMENT,
+    Change,
+    HookContext,
+    Hooks,
+    Rejected,
+    declare,
+    fits,
+)
 
 
 async def validate(_ctx: HookContext, change: Change) -> None:
@@ -38,4 +49,16 @@ DAILY_REPORTS = declare(
     immutable=frozenset({"area_id", "report_date"}),
     own_area=True,
     hooks=Hooks(validate=validate, before_delete=before_delete),
+    fields={
+        "area_id": AREA_ID,
+        "report_date": date,
+        "is_zero": bool,
+        "households_visited": COUNT,
+        "new_returnees": COUNT,
+        "under_measure": COUNT,
+        "checks_done": COUNT,
+        "fever_found": COUNT,
+        "notes": fits(DailyReport.notes),
+        "submitted_at": MOMENT | None,
+    },
 )

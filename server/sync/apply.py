@@ -14,10 +14,10 @@ from sqlalchemy import exists, select
 from server.accounts.models import Device, User
 from server.i18n import gettext as _
 from server.sync import hlc as hlcmod
-from server.sync.collections import Change, Collection, Effect, Rejected
 from server.sync.merge import MergeResult, Version, merge_fields
 from server.sync.models import SyncMutation
 from server.sync.records import Context, Writer, column_default
+from server.sync.spec.collections import Change, Collection, Effect, Rejected
 from server.sync.validate import bad_id, clean, record_id, validate_data
 from server.sync.wire import Mutation, MutationResult, MutationStatus
 

@@ -21,11 +21,11 @@ from server.accounts.guard import Principal, subtree_area_ids_stmt
 from server.audit import log as audit_log
 from server.errors import BadInput, ConflictError, Forbidden, NotFound
 from server.i18n import gettext as _
-from server.sync import schemas
-from server.sync.collections import Collection, Registry
 from server.sync.models import Conflict
 from server.sync.records import Writer, field_version, to_json, wire_record
 from server.sync.revs import RevAllocator
+from server.sync.spec import schemas
+from server.sync.spec.collections import Collection, Registry
 from server.sync.wire import ConflictDetail, ConflictList, ConflictOut, Decision, DecisionResult
 
 MAX_LIST = 200
@@ -168,7 +168,7 @@ def _value_for(coll: Collection, conflict: Conflict, decision: Decision) -> Any:
         raise BadInput(_("An edit needs a value."), code="invalid", detail={"field": "value"})
     kind = coll.review_schemas.get(conflict.field)
     if kind is None:
-        kind = schemas.FIELDS[conflict.collection][conflict.field]
+        kind = coll.fields[conflict.field]
     schema = msgspec.defstruct("Edit", [("value", kind)])
     try:
         value = msgspec.convert({"value": raw}, schema).value  # type: ignore[attr-defined]

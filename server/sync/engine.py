@@ -28,11 +28,11 @@ from server.errors import ConflictError, Unavailable
 from server.i18n import gettext as _
 from server.sync import cursor as cursors
 from server.sync.apply import Batch, process
-from server.sync.collections import Registry
 from server.sync.feed import Puller, PullResult, snapshot_order
 from server.sync.models import SyncState
 from server.sync.records import Writer
 from server.sync.revs import RevAllocator
+from server.sync.spec.collections import Registry
 from server.sync.wire import MAX_PAGE, PROTOCOL_VERSION, MutationResult, SyncRequest, SyncResponse
 
 log = logging.getLogger("wangge.sync")

@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.guard import Principal, subtree_area_ids_stmt
 from server.areas.models import Area
 from server.sync import cursor as cursors
-from server.sync.collections import Collection, Registry
 from server.sync.models import SyncRemoval
+from server.sync.spec.collections import Collection, Registry
 from server.sync.wire import Page
 
 _NOTES = -1  # the removal notes' place in the feed's UNION ALL

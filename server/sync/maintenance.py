@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction, utcnow
-from server.sync.collections import Collection, Registry
 from server.sync.models import SyncRemoval, SyncState
 from server.sync.revs import RevAllocator
+from server.sync.spec.collections import Collection, Registry
 
 
 def _purgeable(coll: Collection, older_than: datetime, registry: Registry) -> ColumnElement[bool]:

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.guard import Principal
 from server.areas.models import Area
 from server.sync import hlc as hlcmod
-from server.sync.collections import CONFLICTS, Collection, Registry
 from server.sync.merge import FieldConflict, Version, version_of
-from server.sync.models import Conflict, SyncRemoval
+from server.sync.models import CONFLICTS, Conflict, SyncRemoval
 from server.sync.revs import RevAllocator
+from server.sync.spec.collections import Collection, Registry
 
 
 @dataclass

@@ -22,7 +22,7 @@ from server.deps import DB, AppSettings, Collections
 from server.errors import BadInput, Forbidden, Unauthorized
 from server.i18n import gettext as _
 from server.sync import conflicts, engine, transport
-from server.sync.codes import CONFLICT_STATUSES
+from server.sync.spec.codes import CONFLICT_STATUSES
 from server.sync.wire import ConflictDetail, ConflictList, Decision, DecisionResult
 
 AnyRequest = Request[Any, Any, Any]

@@ -15,8 +15,8 @@ import msgspec
 from server.errors import BadInput, TooLarge, UpgradeRequired
 from server.i18n import gettext as _
 from server.sync import cursor as cursors
-from server.sync.collections import Registry
 from server.sync.feed import check_snapshot_cursor
+from server.sync.spec.collections import Registry
 from server.sync.wire import (
     MAX_DECOMPRESSED_BYTES,
     MAX_MUTATIONS,

@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 
 from server.i18n import gettext as _
-from server.sync.collections import Collection, Rejected
-from server.sync.schemas import FIRST_DAY, LAST_DAY, in_range
+from server.sync.spec.collections import Collection, Rejected
+from server.sync.spec.schemas import FIRST_DAY, LAST_DAY, in_range
 
 _PATH = re.compile(r"`\$\.([A-Za-z_]+)")
 

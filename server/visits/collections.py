@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from server.i18n import gettext as _
-from server.sync.collections import Ref, declare
+from server.sync.spec.collections import (
+    CHECKLIST,
+    ID,
+    MOMENT,
+    Ref,
+    declare,
+    fits,
+    one_of,
+)
 from server.visits.models import Campaign, Visit
+from server.visits.values import VisitOutcome
 
 CAMPAIGNS = declare(
     "campaigns",
@@ -23,4 +32,11 @@ VISITS = declare(
     lambda: _("visits"),
     required=frozenset({"household_id", "visited_at"}),
     refs=(Ref("household_id", "households", area=True),),
+    fields={
+        "household_id": ID,
+        "visited_at": MOMENT,
+        "outcome": one_of(VisitOutcome),
+        "checklist": CHECKLIST,
+        "notes": fits(Visit.notes),
+    },
 )

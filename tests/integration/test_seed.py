@@ -31,13 +31,13 @@ from server.people.rules import certificate_state
 from server.people.values import PersonCategory
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.quarantine.rules import DEFAULT_POLICIES, schedule
+from server.registry import REGISTRY
 from server.reports.models import DailyReport
 from server.reports.rules import daily_report_id
 from server.seed import DEMO_PASSWORD, Scale, demo_accounts_text, seed_demo
 from server.seed.load import count_rows
 from server.seed.names import id_check_digit
 from server.sync.models import SyncState
-from server.sync.schemas import FIELDS, SCHEMAS
 from server.visits.models import Visit
 from tests.conftest import create_schema
 
@@ -51,6 +51,10 @@ DEMO_TABLES = (
 SKIP_COLUMNS = {"users": {"created_at", "password_hash"}}
 
 Sessions = async_sessionmaker[AsyncSession]
+
+#: each device-written collection's wire fields and schema, from its declaration
+FIELDS = {c.name: c.fields for c in REGISTRY.ordered if c.fields}
+SCHEMAS = {c.name: c.schema for c in REGISTRY.ordered if c.schema is not None}
 
 
 def _plain(value: Any) -> Any:

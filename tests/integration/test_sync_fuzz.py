@@ -10,7 +10,7 @@ from typing import Any
 
 from server.registry import REGISTRY
 from server.reports.rules import daily_report_id
-from server.sync.codes import REJECTIONS
+from server.sync.spec.codes import REJECTIONS
 from server.sync.wire import MAX_MUTATIONS
 from tests.integration.sync_helpers import Dev, make_world
 

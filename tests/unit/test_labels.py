@@ -14,8 +14,8 @@ import pytest
 from server import i18n
 from server.labels import COLLECTION, GROUPS, label, labels
 from server.people.values import CertificateState
+from server.registry import REGISTRY
 from server.reports.values import ReportStatus
-from server.sync.collections import REGISTRY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,8 +72,8 @@ def test_every_code_is_translated_into_chinese() -> None:
 @pytest.mark.usefixtures("locale")
 def test_every_collection_has_a_name() -> None:
     names = labels()[COLLECTION]
-    assert {c.name for c in REGISTRY} <= set(names)
-    assert all(label(c.name) == names[c.name] for c in REGISTRY)
+    assert {c.name for c in REGISTRY.ordered} <= set(names)
+    assert all(label(c.name) == names[c.name] for c in REGISTRY.ordered)
 
 
 @pytest.mark.usefixtures("locale")

@@ -10,7 +10,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from server.sync import codes, wire
+from server.sync import wire
+from server.sync.spec import codes
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "sync-protocol.md").read_text(encoding="utf-8")

@@ -1,5 +1,5 @@
 """The sync engine is generic: it names no collection, and each domain reaches it only
-through its public declaration module (server/sync/collections.py)."""
+through its public declaration package (server/sync/spec/)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,15 @@ from pathlib import Path
 import pytest
 
 from server.registry import REGISTRY
-from server.sync.collections import CONFLICTS
+from server.sync.models import CONFLICTS
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNC = ROOT / "server" / "sync"
-NAMES = frozenset(c.name for c in REGISTRY)
+NAMES = frozenset(c.name for c in REGISTRY.ordered)
 #: Where a collection's name may be written inside server/sync: the collection sync owns,
-#: where it is declared and stored; the wire schemas of every collection (to move into
-#: the domains with their value lists).
-ALLOWED: dict[str, frozenset[str]] = {
-    "collections.py": frozenset({CONFLICTS.name}),
-    "models.py": frozenset({CONFLICTS.name}),
-    "schemas.py": NAMES,
-}
+#: where it is declared and stored.
+ALLOWED: dict[str, frozenset[str]] = {"models.py": frozenset({CONFLICTS.name})}
+SYNC_FILES = sorted(SYNC.rglob("*.py"))
 DOMAIN_DECLARATIONS = sorted(
     p for p in (ROOT / "server").glob("*/collections.py") if p.parent != SYNC
 )
@@ -36,7 +32,7 @@ def names_in(source: str) -> set[str]:
     }
 
 
-@pytest.mark.parametrize("path", sorted(SYNC.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SYNC_FILES, ids=lambda p: str(p.relative_to(SYNC)))
 def test_the_engine_names_no_collection(path: Path) -> None:
     found = names_in(path.read_text(encoding="utf-8")) - ALLOWED.get(path.name, frozenset())
     assert not found, f"server/sync/{path.name} names {sorted(found)}: declare it in a domain"
@@ -60,18 +56,18 @@ def imports(path: Path) -> set[str]:
 @pytest.mark.parametrize("path", DOMAIN_DECLARATIONS, ids=lambda p: p.parent.name)
 def test_domains_use_only_the_declaration_module(path: Path) -> None:
     used = {m for m in imports(path) if m.startswith(("server.sync", "server.web"))}
-    assert used <= {"server.sync.collections"}, f"{path} imports {sorted(used)}"
+    assert all(m.startswith("server.sync.spec") for m in used), f"{path} imports {sorted(used)}"
 
 
 def test_the_engine_imports_no_domain_declaration() -> None:
-    for path in SYNC.glob("*.py"):
+    for path in SYNC_FILES:
         used = {m for m in imports(path) if m == "server.registry" or m.endswith(".collections")}
-        assert used <= {"server.sync.collections"}, f"server/sync/{path.name} imports {used}"
+        assert used <= {"server.sync.spec.collections"}, f"{path} imports {used}"
 
 
 def test_the_registry_keeps_the_cursor_order() -> None:
     # Positions are collection numbers in snapshot cursors devices hold: never reorder.
-    assert [c.name for c in REGISTRY] == [
+    assert [c.name for c in REGISTRY.ordered] == [
         "areas",
         "facilities",
         "policies",

@@ -9,7 +9,7 @@ import pytest
 from server.registry import REGISTRY
 from server.sync import cursor as cursors
 from server.sync.feed import check_snapshot_cursor, parse_after
-from server.sync.schemas import in_range
+from server.sync.spec.schemas import in_range
 from server.sync.validate import Rejected, validate_data
 
 

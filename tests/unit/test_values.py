@@ -20,13 +20,16 @@ from server.people.models import Person
 from server.people.values import MeasureKind, PersonCategory
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
-from server.sync.collections import BY_NAME
-from server.sync.schemas import FIELDS, SCHEMAS
+from server.registry import REGISTRY
 from server.visits.models import Visit
 from server.visits.values import VisitOutcome
 
 #: the unbounded Text columns take the wire's long-text limit (stored as TEXT, no cut)
 LONG_TEXT = 2000
+
+#: each device-written collection's wire fields and schema, from its declaration
+FIELDS = {c.name: c.fields for c in REGISTRY.ordered if c.fields}
+SCHEMAS = {c.name: c.schema for c in REGISTRY.ordered if c.schema is not None}
 
 
 def _leaves(t: mi.Type) -> list[mi.Type]:
@@ -58,7 +61,7 @@ def test_the_scan_finds_the_text_and_code_fields() -> None:
 
 @pytest.mark.parametrize(("col", "field", "leaf"), WIRE_TEXT)
 def test_wire_text_fits_its_column(col: str, field: str, leaf: Any) -> None:
-    column_type = BY_NAME[col].model.__table__.c[field].type
+    column_type = REGISTRY[col].model.__table__.c[field].type
     assert isinstance(column_type, String | Text)
     length = column_type.length
     if isinstance(leaf, mi.StrType):

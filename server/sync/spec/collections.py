@@ -19,13 +19,31 @@ from typing import Any, Literal, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.i18n import gettext as _
-from server.sync.codes import REJECTIONS
-from server.sync.models import Conflict
-from server.sync.schemas import SCHEMAS, Schema, one_of
+from server.sync.spec.codes import REJECTIONS
+from server.sync.spec.schemas import (
+    AREA_ID,
+    CHECKLIST,
+    COUNT,
+    ID,
+    MOMENT,
+    SYMPTOMS,
+    TEMPERATURE,
+    Schema,
+    fits,
+    make_schema,
+    name,
+    one_of,
+    whole,
+)
 
 __all__ = [
-    "CONFLICTS",
+    "AREA_ID",
+    "CHECKLIST",
+    "COUNT",
+    "ID",
+    "MOMENT",
+    "SYMPTOMS",
+    "TEMPERATURE",
     "Change",
     "Collection",
     "Effect",
@@ -35,7 +53,10 @@ __all__ = [
     "Registry",
     "Rejected",
     "declare",
+    "fits",
+    "name",
     "one_of",
+    "whole",
 ]
 
 Kind = Literal["reference", "record", "append", "server"]
@@ -170,6 +191,8 @@ class Collection:
     label: Callable[[], str]
     read_scope: ReadScope = "subtree"
     schema: Schema | None = None
+    #: the wire type of each field a device may write (built into ``schema``)
+    fields: Mapping[str, Any] = field(default_factory=dict)
     required: frozenset[str] = frozenset()  # must be given when the record is created
     critical: frozenset[str] = frozenset()  # held for review on a concurrent edit
     immutable: frozenset[str] = frozenset()  # fixed once the record exists
@@ -206,23 +229,23 @@ class Collection:
 
 
 def declare(
-    name: str, model: Any, kind: Kind, cols: str, label: Callable[[], str], **kw: Any
+    name: str,
+    model: Any,
+    kind: Kind,
+    cols: str,
+    label: Callable[[], str],
+    *,
+    fields: Mapping[str, Any] | None = None,
+    **kw: Any,
 ) -> Collection:
-    """A collection; a device-written one takes its wire schema from schemas.SCHEMAS."""
-    schema = SCHEMAS.get(name) if kind in ("record", "append") else None
-    return Collection(name, model, kind, tuple(cols.split()), label, schema=schema, **kw)
+    """A collection; a device-written one (``fields`` given) gets its wire schema from them."""
+    schema = None
+    if fields:
+        schema = make_schema(name.title().replace("_", "") + "Data", dict(fields))
+    return Collection(
+        name, model, kind, tuple(cols.split()), label, schema=schema, fields=fields or {}, **kw
+    )
 
-
-#: Owned by the engine itself: the conflicts a user's edits caused, in the user's area.
-CONFLICTS = declare(
-    "conflicts",
-    Conflict,
-    "server",
-    "area_id collection record_id field critical status kept_value kept_hlc "
-    "proposed_value proposed_hlc mutation_id created_at resolved_at resolution_value",
-    lambda: _("conflicts"),
-    read_scope="proposer",
-)
 
 #: A snapshot cursor numbers collections with one base-36 digit (cursor.py).
 MAX_COLLECTIONS = 36
