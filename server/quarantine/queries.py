@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree
@@ -32,15 +32,15 @@ CHECKED_KINDS = frozenset(p.kind for p in DEFAULT_POLICIES)
 ACTIVE = "active"
 
 
-def _running_on(day: date) -> list[object]:
+def _running_on(day: date) -> ColumnElement[bool]:
     """Active checked measures under way on `day` (started, release date still ahead)."""
-    return [
+    return and_(
         Measure.deleted.is_(False),
         Measure.status == ACTIVE,
         Measure.kind.in_(CHECKED_KINDS),
         Measure.start_date <= day,
         or_(Measure.end_date.is_(None), Measure.end_date > day),
-    ]
+    )
 
 
 async def _slots_done_on(
@@ -67,7 +67,7 @@ async def _slots_done_on(
                 Check.deleted.is_(False),
             ),
         )
-        .where(*_running_on(day), in_subtree(Measure.area_id, principal))
+        .where(_running_on(day), in_subtree(Measure.area_id, principal))
         .group_by(Measure.id, Policy.checks_per_day)
         .subquery()
     )
@@ -140,7 +140,7 @@ async def tests_due(
     running = await session.execute(
         select(Measure.id, Measure.start_date, Policy)
         .join(Policy, Policy.id == Measure.policy_id)
-        .where(*_running_on(today), in_subtree(Measure.area_id, principal))
+        .where(_running_on(today), in_subtree(Measure.area_id, principal))
     )
     plans = {
         measure_id: schedule(
@@ -165,12 +165,13 @@ async def tests_due(
         .where(
             Test.deleted.is_(False),
             Test.sampled_at.is_not(None),
-            *_running_on(today),
+            _running_on(today),
             in_subtree(Measure.area_id, principal),
         )
     )
     for measure_id, sampled_at in samples.all():
-        taken[measure_id].append(local_today(sampled_at, timezone))
+        if sampled_at is not None:  # the WHERE says so; the column type does not
+            taken[measure_id].append(local_today(sampled_at, timezone))
     return sum(
         1 for measure_id, plan in plans.items() if open_test_dates(plan, today, taken[measure_id])
     )
