@@ -432,6 +432,41 @@ async def test_devices_page_revokes_after_a_confirmation(client: Client, db: DB)
     assert "设备已注销" in (await client.get("/devices?revoked=1")).text
 
 
+async def test_devices_page_revokes_a_row_in_place_through_htmx(client: Client, db: DB) -> None:
+    async with transaction(db) as s:
+        tree = await make_area_tree(s)
+        await make_user(s, "grid_worker", tree["grid"], phone=PHONE)
+    await sign_in(client, PHONE)
+    device = (await client.post("/api/devices", json={"name": "红米手机"})).json()
+    listing = (await client.get("/devices")).text
+    # signed-in pages load htmx and send the form token in a header on every htmx request
+    assert '<script src="/static/vendor/htmx.min.js' in listing
+    token = csrf_from(listing)
+    assert f'hx-headers=\'{{"X-CSRF-Token": "{token}"}}\'' in listing
+    url = f"/devices/{device['device_id']}/revoke"
+    assert f'hx-post="{url}"' in listing
+
+    htmx = {"HX-Request": "true", "HX-Current-URL": "http://testserver.local/devices"}
+    forged = await client.post(url, headers=htmx)
+    assert forged.status_code == 403
+    row = await client.post(url, headers={**htmx, "X-CSRF-Token": token})
+    assert row.status_code == 200
+    fragment = row.text.strip()
+    assert fragment.startswith(f'<li class="device revoked" data-device="{device["device_id"]}"')
+    assert fragment.endswith("</li>")
+    assert "<html" not in fragment
+    assert "hx-post" not in fragment
+    assert "注销于" in fragment
+    auth = {"Authorization": f"Bearer {device['token']}"}
+    assert (await client.get("/api/me", headers=auth)).json()["error"]["code"] == "device_revoked"
+
+
+async def test_signed_out_pages_do_not_load_htmx(client: Client) -> None:
+    page = (await client.get("/login")).text
+    assert "htmx" not in page
+    assert "hx-headers" not in page
+
+
 async def test_home_of_a_user_whose_area_is_unknown_level_still_renders(
     client: Client, db: DB
 ) -> None:
