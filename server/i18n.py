@@ -1,8 +1,10 @@
 """Translations: English msgids, a zh_CN catalog (the default language) and an en catalog.
 
-The catalogs are read from their .po files at start-up (no build step). The request's
-locale lives in a context variable set by ``locale_before_request``; templates call
-``_()`` / ``ngettext()`` which read it.
+The catalogs are read from their .po files when a language is first used (no build step;
+every ``*.po`` of a locale is merged, see :func:`translations`). The request's locale lives
+in a context variable set by :func:`set_locale`: from the language cookie for pages
+(``_set_request_locale`` in server/app.py), from the user's locale for sync requests.
+Templates call ``_()`` / ``ngettext()``, which read it.
 """
 
 from __future__ import annotations

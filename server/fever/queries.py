@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree
 from server.fever.models import FeverReport
-from server.fever.rules import FEVER_STATES, REPORT_DEADLINE, report_timeliness
+from server.fever.rules import REPORT_DEADLINE, report_timeliness
+from server.fever.values import FeverState
 from server.people.rules import mask_phone
 from server.querying import LIST_LIMIT, count_of, counts_by
 
@@ -43,7 +44,7 @@ async def fever_by_state(
         .where(*where)
         .group_by(FeverReport.state),
     )
-    return {state: counts.get(state, 0) for state in FEVER_STATES}
+    return {state: counts.get(state, 0) for state in FeverState}
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from server.accounts.guard import Principal, in_subtree
 from server.areas.models import Area
 from server.people.models import Person
 from server.people.rules import SPECIAL_REPORT_CATEGORIES, mask_id_number, mask_phone
+from server.people.values import MeasureKind
 from server.querying import LIST_LIMIT, count_of, counts_by
 
 #: how far back "new high-risk arrivals" look
@@ -35,7 +36,7 @@ async def persons_by_measure(session: AsyncSession, principal: Principal) -> dic
         select(Person.measure, func.count(Person.id))
         .where(
             Person.deleted.is_(False),
-            Person.measure != "none",
+            Person.measure != MeasureKind.NONE,
             in_subtree(Person.area_id, principal),
         )
         .group_by(Person.measure),

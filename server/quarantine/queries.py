@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.guard import Principal, in_subtree
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.quarantine.rules import (
-    CHECK_SLOTS,
     DEFAULT_POLICIES,
     PolicyRule,
     checks_due,
@@ -24,19 +23,19 @@ from server.quarantine.rules import (
     schedule,
 )
 from server.quarantine.rules import tests_due as open_test_dates
+from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
 from server.querying import count_of
 from server.timeutil import local_today
 
 #: measure kinds with a check schedule (hospital patients are followed by the hospital)
 CHECKED_KINDS = frozenset(p.kind for p in DEFAULT_POLICIES)
-ACTIVE = "active"
 
 
 def _running_on(day: date) -> ColumnElement[bool]:
     """Active checked measures under way on `day` (started, release date still ahead)."""
     return and_(
         Measure.deleted.is_(False),
-        Measure.status == ACTIVE,
+        Measure.status == MeasureStatus.ACTIVE,
         Measure.kind.in_(CHECKED_KINDS),
         Measure.start_date <= day,
         or_(Measure.end_date.is_(None), Measure.end_date > day),
@@ -50,12 +49,12 @@ async def _slots_done_on(
     that day in the subtree. SQL groups the measures by those three, so a county's
     hundreds of measures come back as a handful of rows."""
     done = {
-        slot: func.max(case((Check.slot == slot, 1), else_=0)).label(slot) for slot in CHECK_SLOTS
+        slot: func.max(case((Check.slot == slot, 1), else_=0)).label(slot) for slot in CheckSlot
     }
     per_measure = (
         select(
             Measure.id,
-            func.coalesce(Policy.checks_per_day, len(CHECK_SLOTS)).label("per_day"),
+            func.coalesce(Policy.checks_per_day, len(CheckSlot)).label("per_day"),
             *done.values(),
         )
         .outerjoin(Policy, Policy.id == Measure.policy_id)
@@ -71,11 +70,11 @@ async def _slots_done_on(
         .group_by(Measure.id, Policy.checks_per_day)
         .subquery()
     )
-    cols = [per_measure.c.per_day, *(per_measure.c[slot] for slot in CHECK_SLOTS)]
+    cols = [per_measure.c.per_day, *(per_measure.c[slot] for slot in CheckSlot)]
     rows = await session.execute(select(*cols, func.count()).group_by(*cols))
     groups = []
     for per_day, *flags, n in rows.all():
-        done_slots = {slot for slot, flag in zip(CHECK_SLOTS, flags, strict=True) if flag}
+        done_slots = {slot.value for slot, flag in zip(CheckSlot, flags, strict=True) if flag}
         groups.append((int(per_day), done_slots, int(n)))
     return groups
 
@@ -92,11 +91,11 @@ class ChecksToday:
 
 async def checks_today(session: AsyncSession, principal: Principal, today: date) -> ChecksToday:
     """Check slots still open today over every active measure in the subtree."""
-    under, open_by_slot = 0, dict.fromkeys(CHECK_SLOTS, 0)
+    under, open_by_slot = 0, {slot.value: 0 for slot in CheckSlot}
     for per_day, done_slots, n in await _slots_done_on(session, principal, today):
         # the SQL kept measures running today, so the rule's window check is met by
         # passing today as the start and no release date
-        for slot in checks_due(today, None, ACTIVE, today, done_slots, per_day):
+        for slot in checks_due(today, None, MeasureStatus.ACTIVE, today, done_slots, per_day):
             open_by_slot[slot] += n
         under += n
     return ChecksToday(under_check=under, open_by_slot=open_by_slot)
@@ -120,7 +119,7 @@ async def tests_pending(session: AsyncSession, principal: Principal) -> int:
         session,
         select(func.count(Test.id)).where(
             Test.deleted.is_(False),
-            Test.result == "pending",
+            Test.result == TestResult.PENDING,
             Test.sampled_at.is_not(None),
             in_subtree(Test.area_id, principal),
         ),

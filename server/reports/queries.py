@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from server.accounts.guard import Principal, in_subtree_path
 from server.areas.models import Area
+from server.areas.values import AreaLevel
 from server.people.rules import mask_phone
 from server.querying import LIST_LIMIT, counts_by
 from server.reports.models import DailyReport
@@ -56,7 +57,7 @@ async def daily_reports_today(
 ) -> DailyReports:
     """Grids with a report today, with a zero report, and those with none (a finding)."""
     grid = aliased(Area)
-    grids = and_(grid.level == "grid", in_subtree_path(grid.path, principal.area_path))
+    grids = and_(grid.level == AreaLevel.GRID, in_subtree_path(grid.path, principal.area_path))
     today_report = and_(
         DailyReport.area_id == grid.id,
         DailyReport.report_date == today,

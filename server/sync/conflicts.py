@@ -21,7 +21,7 @@ from server.accounts.guard import Principal, subtree_area_ids_stmt
 from server.audit.models import AuditEntry
 from server.errors import BadInput, ConflictError, Forbidden, NotFound
 from server.i18n import gettext as _
-from server.quarantine.models import TEST_RESULTS
+from server.quarantine.values import TestResult
 from server.sync import schemas
 from server.sync.collections import BY_NAME, Collection
 from server.sync.models import Conflict
@@ -34,7 +34,7 @@ OPEN = ("pending", "auto_resolved")
 STATUS_OF_ACTION = {"accept": "accepted", "reject": "rejected", "edit": "edited"}
 #: Fields only the server writes, with the schema a reviewer's value must meet.
 SERVER_FIELDS: dict[tuple[str, str], Any] = {
-    ("fever_reports", "result"): schemas.one_of(TEST_RESULTS) | None,
+    ("fever_reports", "result"): schemas.one_of(TestResult) | None,
 }
 
 

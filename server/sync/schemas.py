@@ -1,23 +1,31 @@
 """The ``data`` a device may send for each collection: every field optional (UNSET when
 absent), bounded, and typed like its column (docs/sync-protocol.md, "Collections").
 
-Built with ``msgspec.defstruct`` from the models' constant tuples, so an enum added to a
-model is accepted here without a second list to keep in step.
+Built with ``msgspec.defstruct`` from the domains' StrEnums and the columns' lengths, so a
+code added to an enum, or a column made longer, is accepted here without a second list to
+keep in step (tests/unit/test_values.py checks every field against its column).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Annotated, Any, Literal, cast
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
+from sqlalchemy.orm import InstrumentedAttribute
 
-from server.fever.models import FEVER_EVENT_KINDS
-from server.people.models import MEASURE_KINDS, PERSON_CATEGORIES
-from server.quarantine.models import CHECK_SLOTS, MEASURE_STATUSES, TEST_RESULTS
-from server.visits.models import VISIT_OUTCOMES
+from server.fever.models import FeverEvent, FeverReport
+from server.fever.values import FeverEventKind
+from server.people.models import Household, Person
+from server.people.values import MeasureKind, PersonCategory
+from server.quarantine.models import Check, Measure, Test
+from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
+from server.reports.models import DailyReport
+from server.visits.models import Visit
+from server.visits.values import VisitOutcome
 
 Schema = type[msgspec.Struct]
 
@@ -26,13 +34,25 @@ def text(n: int) -> Any:
     return Annotated[str, Meta(max_length=n)]
 
 
-def name(n: int) -> Any:
+def length(column: InstrumentedAttribute[Any]) -> int | None:
+    """A text column's length: n for String(n), None for an unbounded Text."""
+    return cast(int | None, getattr(column.expression.type, "length", None))
+
+
+def fits(column: InstrumentedAttribute[Any]) -> Any:
+    """Text as long as its column takes; an unbounded column takes LONG_TEXT."""
+    n = length(column)
+    return LONG_TEXT if n is None else text(n)
+
+
+def name(column: InstrumentedAttribute[Any]) -> Any:
     """Text that must not be empty (a person's or a household head's name)."""
-    return Annotated[str, Meta(min_length=1, max_length=n)]
+    return Annotated[str, Meta(min_length=1, max_length=length(column))]
 
 
-def one_of(values: tuple[str, ...]) -> Any:
-    return cast(Any, Literal)[values]
+def one_of(values: Iterable[str]) -> Any:
+    """One of the codes of a StrEnum (or of some of its members), decoded as a plain str."""
+    return cast(Any, Literal)[tuple(str(v) for v in values)]
 
 
 def whole(lo: int, hi: int) -> Any:
@@ -49,7 +69,6 @@ SHORT: Any = text(40)
 LABEL: Any = text(200)
 SYMPTOMS = Annotated[list[SHORT], Meta(max_length=20)]
 CHECKLIST = Annotated[dict[SHORT, bool | int | LABEL | None], Meta(max_length=50)]
-SEX = text(8)
 
 
 #: Dates and times a device may state. msgspec accepts years 1 to 9999, but an aware time
@@ -81,63 +100,63 @@ def _schema(struct_name: str, fields: dict[str, Any]) -> Schema:
 FIELDS: dict[str, dict[str, Any]] = {
     "households": {
         "area_id": AREA_ID,
-        "head_name": name(40),
-        "address": text(200),
-        "doorplate": text(40),
-        "phone": text(20) | None,
-        "notes": LONG_TEXT,
+        "head_name": name(Household.head_name),
+        "address": fits(Household.address),
+        "doorplate": fits(Household.doorplate),
+        "phone": fits(Household.phone) | None,
+        "notes": fits(Household.notes),
     },
     "persons": {
         "household_id": ID,
-        "name": name(40),
-        "sex": SEX | None,
+        "name": name(Person.name),
+        "sex": fits(Person.sex) | None,
         "birth_year": whole(1880, 2100) | None,
-        "id_number": text(18) | None,
-        "phone": text(20) | None,
-        "relation": text(20),
-        "category": one_of(PERSON_CATEGORIES),
+        "id_number": fits(Person.id_number) | None,
+        "phone": fits(Person.phone) | None,
+        "relation": fits(Person.relation),
+        "category": one_of(PersonCategory),
         "arrival_date": date | None,
-        "origin": text(80),
+        "origin": fits(Person.origin),
         "certificate_date": date | None,
-        "measure": one_of(MEASURE_KINDS),
-        "notes": LONG_TEXT,
+        "measure": one_of(MeasureKind),
+        "notes": fits(Person.notes),
     },
     "measures": {
         "person_id": ID,
-        "kind": one_of(MEASURE_KINDS),
+        "kind": one_of(MeasureKind),
         "policy_id": whole(1, 2**31 - 1) | None,
         "start_date": date,
         "end_date": date | None,
-        "status": one_of(MEASURE_STATUSES),
-        "place": text(120),
+        "status": one_of(MeasureStatus),
+        "place": fits(Measure.place),
     },
     "checks": {
         "measure_id": ID,
         "person_id": ID,
         "check_date": date,
-        "slot": one_of(CHECK_SLOTS),
+        "slot": one_of(CheckSlot),
         "temperature": TEMPERATURE | None,
         "symptoms": SYMPTOMS,
         "at_home": bool,
-        "needs": text(300),
+        "needs": fits(Check.needs),
         "checked_at": MOMENT,
     },
     "tests": {
         "person_id": ID | None,
         "measure_id": ID | None,
         "fever_report_id": ID | None,
-        "reason": text(24),
+        "reason": fits(Test.reason),
         "due_date": date | None,
         "sampled_at": MOMENT | None,
-        "result": one_of(TEST_RESULTS),
+        "result": one_of(TestResult),
         "result_at": MOMENT | None,
     },
     "visits": {
         "household_id": ID,
         "visited_at": MOMENT,
-        "outcome": one_of(VISIT_OUTCOMES),
+        "outcome": one_of(VisitOutcome),
         "checklist": CHECKLIST,
-        "notes": text(500),
+        "notes": fits(Visit.notes),
     },
     "daily_reports": {
         "area_id": AREA_ID,
@@ -148,27 +167,28 @@ FIELDS: dict[str, dict[str, Any]] = {
         "under_measure": COUNT,
         "checks_done": COUNT,
         "fever_found": COUNT,
-        "notes": text(500),
+        "notes": fits(DailyReport.notes),
         "submitted_at": MOMENT | None,
     },
     "fever_reports": {
         "facility_id": whole(1, 2**31 - 1),
-        "patient_name": name(40),
-        "patient_phone": text(20) | None,
-        "patient_id_number": text(18) | None,
-        "sex": SEX | None,
+        "patient_name": name(FeverReport.patient_name),
+        "patient_phone": fits(FeverReport.patient_phone) | None,
+        "patient_id_number": fits(FeverReport.patient_id_number) | None,
+        "sex": fits(FeverReport.sex) | None,
         "age": whole(0, 150) | None,
-        "address": text(200),
+        "address": fits(FeverReport.address),
         "temperature": TEMPERATURE | None,
         "symptoms": SYMPTOMS,
         "seen_at_device": MOMENT,
     },
     "fever_events": {
         "report_id": ID,
-        "kind": one_of(FEVER_EVENT_KINDS),
+        "kind": one_of(FeverEventKind),
         "at": MOMENT,
-        "result": one_of(TEST_RESULTS[1:]) | None,
-        "note": text(300),
+        # a lab answers negative or positive; "pending" is the absence of an answer
+        "result": one_of(r for r in TestResult if r is not TestResult.PENDING) | None,
+        "note": fits(FeverEvent.note),
     },
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 import msgspec
 
 from server.i18n import gettext as _
+from server.labels import label as label  # collection names in messages
 from server.sync.codes import REJECTIONS
 from server.sync.collections import Collection
 from server.sync.schemas import FIRST_DAY, LAST_DAY, in_range
@@ -25,27 +26,6 @@ class Rejected(Exception):
         self.code = code
         self.message = message
         self.field = field
-
-
-def label(collection: str) -> str:
-    """A collection's name for people (messages name collections, not tables)."""
-    labels = {
-        "areas": _("areas"),
-        "facilities": _("facilities"),
-        "policies": _("policies"),
-        "campaigns": _("campaigns"),
-        "measures": _("measures"),
-        "persons": _("persons"),
-        "households": _("households"),
-        "visits": _("visits"),
-        "checks": _("checks"),
-        "tests": _("tests"),
-        "daily_reports": _("daily reports"),
-        "fever_reports": _("fever reports"),
-        "fever_events": _("fever report events"),
-        "conflicts": _("conflicts"),
-    }
-    return labels.get(collection, collection)
 
 
 def bad_id() -> str:

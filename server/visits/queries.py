@@ -15,6 +15,7 @@ from server.people.models import Household
 from server.querying import count_of
 from server.visits.models import Campaign, Visit
 from server.visits.rules import coverage_ratio, format_percent
+from server.visits.values import VisitOutcome
 
 
 async def current_campaign(session: AsyncSession, area_path: str, now: datetime) -> Campaign | None:
@@ -50,7 +51,7 @@ class Coverage:
 def _visited_in(campaign: Campaign) -> ColumnElement[bool]:
     # visits.rules.coverage_state: a household counts once a visit in [start, end) found
     # someone at home ("visited"); other outcomes are attempts.
-    window = [Visit.visited_at >= campaign.starts_on, Visit.outcome == "visited"]
+    window = [Visit.visited_at >= campaign.starts_on, Visit.outcome == VisitOutcome.VISITED]
     if campaign.ends_on is not None:
         window.append(Visit.visited_at < campaign.ends_on)
     return and_(Visit.deleted.is_(False), *window)

@@ -20,8 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.guard import Principal
 from server.accounts.models import User
 from server.accounts.queries import AdminCounts, admin_counts
+from server.accounts.values import Role
 from server.areas.models import Facility
 from server.areas.queries import area_trail
+from server.areas.values import AreaLevel
 from server.config import Settings
 from server.fever.queries import (
     Waiting,
@@ -30,6 +32,7 @@ from server.fever.queries import (
     late_fever_reports,
     unacknowledged_cutoff,
 )
+from server.fever.values import FeverState
 from server.people.queries import Arrivals, high_risk_arrivals, persons_by_measure, persons_count
 from server.quarantine.queries import (
     ChecksToday,
@@ -95,7 +98,7 @@ class GridWorkerHome:
     report_status: str
 
 
-@home_of("grid_worker", GridWorkerHome)
+@home_of(Role.GRID_WORKER, GridWorkerHome)
 async def grid_worker_home(
     session: AsyncSession, principal: Principal, user: User, settings: Settings, now: datetime
 ) -> GridWorkerHome:
@@ -119,7 +122,7 @@ class SentinelHome:
     overdue: Waiting
 
 
-@home_of("sentinel", SentinelHome)
+@home_of(Role.SENTINEL, SentinelHome)
 async def sentinel_home(
     session: AsyncSession, principal: Principal, user: User, settings: Settings, now: datetime
 ) -> SentinelHome:
@@ -133,7 +136,7 @@ async def sentinel_home(
         overdue=await fever_waiting(
             session,
             principal,
-            states=("reported",),
+            states=(FeverState.REPORTED,),
             older_than=unacknowledged_cutoff(now),
             facility_id=fid,
         ),
@@ -150,19 +153,21 @@ class TownshipHome:
     tests_pending: int
 
 
-@home_of("township_health", TownshipHome)
+@home_of(Role.TOWNSHIP_HEALTH, TownshipHome)
 async def township_home(
     session: AsyncSession, principal: Principal, user: User, settings: Settings, now: datetime
 ) -> TownshipHome:
     unacknowledged = await fever_waiting(
-        session, principal, states=("reported",), older_than=unacknowledged_cutoff(now)
+        session, principal, states=(FeverState.REPORTED,), older_than=unacknowledged_cutoff(now)
     )
     return TownshipHome(
         facility=await _facility(session, user),
         by_state=await fever_by_state(session, principal),
         late=await late_fever_reports(session, principal, now),
         unacknowledged=unacknowledged.count,
-        not_sampled=await fever_waiting(session, principal, states=("reported", "acknowledged")),
+        not_sampled=await fever_waiting(
+            session, principal, states=(FeverState.REPORTED, FeverState.ACKNOWLEDGED)
+        ),
         tests_pending=await tests_pending(session, principal),
     )
 
@@ -184,7 +189,7 @@ class SupervisorHome:
     arrivals: Arrivals
 
 
-@home_of("supervisor", SupervisorHome)
+@home_of(Role.SUPERVISOR, SupervisorHome)
 async def supervisor_home(
     session: AsyncSession, principal: Principal, user: User, settings: Settings, now: datetime
 ) -> SupervisorHome:
@@ -193,8 +198,8 @@ async def supervisor_home(
     return SupervisorHome(
         campaign=campaign,
         coverage=await coverage_of(session, principal, campaign),
-        by_town=await coverage_by_level(session, principal, "town", campaign),
-        by_village=await coverage_by_level(session, principal, "village", campaign),
+        by_town=await coverage_by_level(session, principal, AreaLevel.TOWN, campaign),
+        by_village=await coverage_by_level(session, principal, AreaLevel.VILLAGE, campaign),
         reports=await daily_reports_today(session, principal, today),
         checks=await checks_today(session, principal, today),
         missed=await missed_checks_on(session, principal, today - timedelta(days=1)),
@@ -210,7 +215,7 @@ class AdminHome:
     counts: AdminCounts
 
 
-@home_of("admin", AdminHome)
+@home_of(Role.ADMIN, AdminHome)
 async def admin_home(
     session: AsyncSession, principal: Principal, user: User, settings: Settings, now: datetime
 ) -> AdminHome:

@@ -19,7 +19,7 @@ from server.accounts.guard import principal_for
 from server.accounts.models import User
 from server.app import TEMPLATES_DIR
 from server.areas.models import Area
-from server.config import Settings
+from server.config import DEFAULT_TIMEZONE, Settings
 from server.db import transaction, utcnow
 from server.quarantine.models import Policy, Test
 from server.seed import Scale, seed_demo
@@ -63,7 +63,7 @@ def stat(html: str, key: str) -> str:
 
 
 def today() -> object:
-    return local_today(utcnow(), "Asia/Shanghai")
+    return local_today(utcnow(), DEFAULT_TIMEZONE)
 
 
 async def home(client: Client) -> str:
@@ -142,7 +142,7 @@ async def test_unknown_language_and_unknown_page_answer_with_a_chinese_page(
 
 async def test_grid_worker_home_counts_its_grid(client: Client, db: DB) -> None:
     now = utcnow()
-    day = local_today(now, "Asia/Shanghai")
+    day = local_today(now, DEFAULT_TIMEZONE)
     async with transaction(db) as s:
         tree = await make_area_tree(s)
         await make_user(s, "grid_worker", tree["grid"], phone=PHONE)
@@ -244,7 +244,7 @@ async def test_township_home_counts_fever_follow_up(client: Client, db: DB) -> N
 
 async def test_supervisor_home_counts_the_subtree(client: Client, db: DB) -> None:
     now = utcnow()
-    day = local_today(now, "Asia/Shanghai")
+    day = local_today(now, DEFAULT_TIMEZONE)
     async with transaction(db) as s:
         tree = await make_area_tree(s)
         await make_user(s, "supervisor", tree["county"], phone=PHONE)
@@ -324,7 +324,7 @@ async def test_admin_home_counts_areas_users_devices(client: Client, db: DB) -> 
 
 async def test_supervisor_home_counts_scheduled_tests_not_taken(client: Client, db: DB) -> None:
     now = utcnow()
-    day = local_today(now, "Asia/Shanghai")
+    day = local_today(now, DEFAULT_TIMEZONE)
     async with transaction(db) as s:
         tree = await make_area_tree(s)
         await make_user(s, "supervisor", tree["county"], phone=PHONE)

@@ -58,7 +58,8 @@ from server.app import create_app
 from server.areas.models import Area
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction
-from server.people.models import MEASURE_KINDS, Household, Person
+from server.people.models import Household, Person
+from server.people.values import MeasureKind
 from server.quarantine.models import Check, Measure
 from server.sync.client import SyncClient
 from server.sync.collections import BY_NAME
@@ -333,7 +334,7 @@ class SyncMachine(RuleBasedStateMachine):
         }
         self.queue(dev, lambda: dev.client.put("households", None, data), "households", "put")
 
-    @rule(d=st.integers(0, 3), h=st.integers(0, 50), measure=st.sampled_from(MEASURE_KINDS))
+    @rule(d=st.integers(0, 3), h=st.integers(0, 50), measure=st.sampled_from(MeasureKind))
     def create_person(self, d: int, h: int, measure: str) -> None:
         dev = self.dev(d)
         household = self.pick(dev, "households", h)
@@ -358,7 +359,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _value(self, dev: Dev, col: str, name: str, v: int) -> Any:
         if name == "measure":
-            return MEASURE_KINDS[v % len(MEASURE_KINDS)]
+            return list(MeasureKind)[v % len(MeasureKind)]
         if name == "household_id":
             household = self.pick(dev, "households", v)
             return household["id"] if household else None
@@ -411,7 +412,7 @@ class SyncMachine(RuleBasedStateMachine):
             name = "measure"  # moving a person needs a household both see; keep it simple
         if name == "measure":
             current = a.client.snapshot[col][rid].get("measure")
-            kinds = [k for k in MEASURE_KINDS if k != current]
+            kinds = [k for k in MeasureKind if k != current]
             value_a, value_b = kinds[v % len(kinds)], kinds[(v + 1) % len(kinds)]
         else:
             value_a, value_b = self.text("甲"), self.text("乙")

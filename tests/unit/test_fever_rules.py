@@ -11,8 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.fever.rules import (
-    FEVER_EVENT_KINDS,
-    FEVER_STATES,
     REPORT_DEADLINE,
     InvalidTransition,
     corrected_time,
@@ -21,6 +19,7 @@ from server.fever.rules import (
     report_timeliness,
     state_from_events,
 )
+from server.fever.values import FeverEventKind, FeverState
 
 SEEN = datetime(2021, 11, 1, 8, 0, tzinfo=UTC)
 NAIVE = datetime(2021, 11, 1, 8, 0)
@@ -153,7 +152,7 @@ def test_state_from_events_rejects_unknown_kind() -> None:
 
 
 @settings(database=None)
-@given(st.lists(st.sampled_from(FEVER_EVENT_KINDS), max_size=12), st.randoms())
+@given(st.lists(st.sampled_from(FeverEventKind), max_size=12), st.randoms())
 def test_state_from_events_is_order_independent(events: list[str], rnd: random.Random) -> None:
     shuffled = list(events)
     rnd.shuffle(shuffled)
@@ -161,14 +160,14 @@ def test_state_from_events_is_order_independent(events: list[str], rnd: random.R
 
 
 @settings(database=None)
-@given(st.lists(st.sampled_from(FEVER_EVENT_KINDS), max_size=12))
+@given(st.lists(st.sampled_from(FeverEventKind), max_size=12))
 def test_state_from_events_never_goes_back(events: list[str]) -> None:
-    ranks = [FEVER_STATES.index(state_from_events(events[:n])) for n in range(len(events) + 1)]
+    ranks = [list(FeverState).index(state_from_events(events[:n])) for n in range(len(events) + 1)]
     assert ranks == sorted(ranks)
 
 
 def test_stepping_through_next_state_matches_state_from_events() -> None:
     state = "reported"
-    for n, kind in enumerate(FEVER_EVENT_KINDS, start=1):
+    for n, kind in enumerate(FeverEventKind, start=1):
         state = next_state(state, kind)
-        assert state == state_from_events(FEVER_EVENT_KINDS[:n])
+        assert state == state_from_events(list(FeverEventKind)[:n])

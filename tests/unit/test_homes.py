@@ -18,7 +18,7 @@ from jinja2 import Environment, nodes
 from jinja2.meta import find_undeclared_variables
 from litestar.plugins.jinja import JinjaTemplateEngine
 
-from server.accounts.models import ROLES
+from server.accounts.values import Role
 from server.config import Settings
 from server.web.homes import HOMES
 from server.web.templating import configure_templates
@@ -72,7 +72,7 @@ def _check_chain(context: type, chain: tuple[str, ...]) -> str | None:
 
 
 def test_every_role_has_a_home_and_its_template() -> None:
-    assert set(HOMES) == set(ROLES)
+    assert set(HOMES) == set(Role)
     for role, home in HOMES.items():
         assert (TEMPLATES / home.template).is_file(), f"{role}: no {home.template}"
         assert dataclasses.is_dataclass(home.context), role
