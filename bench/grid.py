@@ -1,4 +1,5 @@
-"""The benchmark's grid: exactly the one of DESIGN.md "Targets" and a day's work on it.
+"""The benchmark's grid, the size the targets (bench/netsim.py) are set for, and a day's work
+on it.
 
 150 households, 640 persons, 30 measures, 840 checks, 150 visits, 14 daily reports, with
 names, addresses and ID numbers drawn like the demo county's (server.seed.names). Rows are

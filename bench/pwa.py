@@ -1,6 +1,6 @@
 """The field app's benchmark, called by ``python -m bench`` (``run() -> dict[str, float]``).
 
-Figures (DESIGN.md "Targets"; the grid is bench/grid.py's: 150 households, 640 persons):
+Figures (targets in bench/netsim.py; the grid is bench/grid.py's: 150 households, 640 persons):
 
 * ``shell_*``: the app shell, i.e. every file the service worker precaches plus the worker
   itself: count, bytes as served, and bytes gzipped (what a gzip-serving front end sends).

@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Litestar, Request
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -97,6 +98,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
         before_request=_set_request_locale,
+        # pages' handlers get an HTMXRequest (request.htmx) and may answer with HTMXTemplate
+        plugins=[HTMXPlugin()],
         debug=settings.debug,
     )
     app.state.settings = settings

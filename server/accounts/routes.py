@@ -10,6 +10,7 @@ from litestar import Request, Response, delete, get, post
 from litestar.datastructures import Cookie, FormMultiDict
 from litestar.exceptions import HTTPException
 from litestar.params import FromPath, QueryParameter
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -268,12 +269,15 @@ async def revoke_confirm(request: AnyRequest, db: DB, device_id: FromPath[uuid.U
 
 @post("/devices/{device_id:uuid}/revoke", include_in_schema=False)
 async def revoke_submit(
-    request: AnyRequest, db: DB, settings: AppSettings, device_id: FromPath[uuid.UUID]
+    request: HTMXRequest, db: DB, settings: AppSettings, device_id: FromPath[uuid.UUID]
 ) -> Response[Any]:
     _user, principal = await page_principal(request, db)
     await require_csrf(request, settings)
     async with transaction(db) as session:
-        await service.revoke_device(session, principal, device_id)
+        device = await service.revoke_device(session, principal, device_id)
+    if request.htmx:  # the list's own row, swapped in place
+        context = {"d": device, "show_owner": principal.role == "admin"}
+        return HTMXTemplate(template_name="_partials/device_row.html", context=context)
     return Redirect("/devices?revoked=1", status_code=303)
 
 

@@ -41,6 +41,9 @@ from server.sync.models import SyncState
 from server.visits.models import Visit
 from tests.conftest import create_schema
 
+# Seeding the demo county takes seconds per test: `make slow`, not `make unit`.
+pytestmark = pytest.mark.slow
+
 TODAY = date(2026, 1, 20)
 SMALL = Scale(towns=2, villages_per_town=2, households_per_village=30)
 DEMO_TABLES = (

@@ -1,4 +1,5 @@
-"""No missed changes under concurrent writers (DESIGN.md, guarantee 4), on PostgreSQL.
+"""No missed changes under concurrent writers (the change feed never skips a row, see
+docs/sync-protocol.md "Later syncs: the feed"), on PostgreSQL.
 
 Eight writers each commit 30 small sync transactions through the engine, with a random
 pause between taking their revs and committing (the moment a late commit would slip under
@@ -75,6 +76,7 @@ def request(mutations: list[Mutation], cursor: str | None, pull: bool) -> SyncRe
 
 
 @pytest.mark.pg
+@pytest.mark.slow
 async def test_every_committed_change_reaches_every_puller_once(
     pg: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
 ) -> None:

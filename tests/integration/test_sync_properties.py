@@ -1,4 +1,4 @@
-"""Sync guarantees as a hypothesis state machine (DESIGN.md, "The sync protocol" 1-3, 6, 7).
+"""Sync guarantees as a hypothesis state machine (docs/sync-protocol.md, its guarantees).
 
 Four devices work offline on one village: two grid workers of grid A, the town's
 supervisor (sees grids A and B) and the worker of grid B. Hypothesis draws their edits
@@ -701,6 +701,7 @@ def _run_in(db_url: str, workdir: Path, budget: tuple[int, int]) -> None:
     )
 
 
+@pytest.mark.slow
 def test_devices_converge_and_nothing_is_lost(db_url: str) -> None:
     _run(db_url, MANY if SOAK else MODEST)
 
