@@ -1,0 +1,122 @@
+"""A real server process on a free loopback port, for the tests that need one: the
+schema fuzzer, crash and restart, backup and restore.
+
+``python -m server run`` in a subprocess on a given database; it can be stopped, killed
+with SIGKILL and started again on the same port, and its log read when something fails.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from devkit import databases
+from devkit.network import free_port
+from server.migrate import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class LiveServer:
+    def __init__(self, database_url: str, log_path: Path, **env: str) -> None:
+        self.database_url = database_url
+        self.log_path = log_path
+        self.port = free_port()
+        self.env = env
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60) -> None:
+        env = {
+            **os.environ,
+            "WANGGE_DATABASE_URL": self.database_url,
+            "WANGGE_SECURE_COOKIES": "0",
+            "WANGGE_SECRET_KEY": "live-server-test-secret",
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "server", "run", "--port", str(self.port)],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.starts += 1
+        self._wait_healthy(timeout)
+
+    def _wait_healthy(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_tail()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            # Not a sleep: block on the process for a moment, which also notices an exit.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=0.05)
+        raise RuntimeError(f"server did not answer /healthz: {self.log_tail()}")
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown handler runs, open transactions die with the process."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except FileNotFoundError:
+            return ""
+
+
+@contextlib.contextmanager
+def migrated_database(kind: str, directory: Path, pg_server_url: str) -> Iterator[str]:
+    """A throwaway database migrated by Alembic (as ``python -m server migrate`` does, so
+    ``/healthz`` answers 200): a SQLite file in ``directory``, or a PostgreSQL database on
+    the server of ``pg_server_url``, dropped afterwards."""
+    if kind == "sqlite":
+        url = f"sqlite+aiosqlite:///{directory / 'live.db'}"
+        upgrade(url)
+        yield url
+        return
+    if kind != "postgresql":
+        raise ValueError(f"unknown test database {kind!r}")
+    name = f"wangge_live_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    url = asyncio.run(databases.create_pg_database(pg_server_url, name))
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(databases.drop_pg_database(pg_server_url, name))
