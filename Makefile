@@ -57,8 +57,8 @@ e2e: install system-deps ## the browser tests in headless Chromium
 
 test: install system-deps pg lint typecheck unit e2e ## everything CI runs: lint, types, all suites, both databases
 
-soak: install pg ## long property runs of the sync engine (many examples)
-	WANGGE_SOAK=1 $(VENV)/bin/pytest tests -m soak -q -p no:cacheprovider $(PYTEST_ARGS)
+soak: install pg ## long runs: sync properties, fuzzers, crash and restart (many examples, many kills)
+	WANGGE_SOAK=1 $(VENV)/bin/pytest tests -m "soak or slow" -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install pg system-deps ## benchmarks; figures printed and written to bench/results/
 	$(PY) -m bench

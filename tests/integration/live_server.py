@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import glob
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -120,3 +123,53 @@ def migrated_database(kind: str, directory: Path, pg_server_url: str) -> Iterato
         yield url
     finally:
         asyncio.run(databases.drop_pg_database(pg_server_url, name))
+
+
+class PrivateCluster:
+    """A throwaway PostgreSQL cluster of our own (initdb in a temporary folder, its own
+    port): a test may stop and restart it; the machine's cluster is never touched."""
+
+    def __init__(self) -> None:
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+        if not bins:
+            raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
+        self.bin = Path(bins[-1]).parent
+        self.dir = Path(tempfile.mkdtemp(prefix="wangge-pg-"))
+        self.port = free_port()
+        shutil.chown(self.dir, "postgres", "postgres")
+        self._as_postgres(
+            "initdb", "-D", str(self.dir / "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8"
+        )
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_postgres(self, tool: str, *args: str) -> None:
+        done = subprocess.run(
+            ["runuser", "-u", "postgres", "--", str(self.bin / tool), *args],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"{tool} failed: {done.stdout[-1000:]} {done.stderr[-2000:]}")
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+            " -c max_connections=60"
+        )
+        log = str(self.dir / "postgres.log")
+        self._as_postgres(
+            "pg_ctl", "-D", str(self.dir / "data"), "-o", options, "-l", log, "-w", "start"
+        )
+
+    def stop(self, mode: str = "fast") -> None:
+        """``immediate`` is a crash: no checkpoint, open transactions lost, recovery at start."""
+        self._as_postgres("pg_ctl", "-D", str(self.dir / "data"), "-m", mode, "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            self.stop("immediate")
+        shutil.rmtree(self.dir, ignore_errors=True)

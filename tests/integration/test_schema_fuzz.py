@@ -40,7 +40,7 @@ from tests.factories import make_area_tree, make_user
 from tests.integration.live_server import LiveServer, migrated_database
 
 SOAK = os.environ.get("WANGGE_SOAK") == "1"
-EXAMPLES = 300 if SOAK else 8  # fuzzing phase, per operation and way of signing in
+EXAMPLES = 300 if SOAK else 5  # fuzzing phase, per operation and way of signing in
 
 #: request bodies the handlers decode, by operation
 BODIES: dict[tuple[str, str], type[Any]] = {
@@ -135,6 +135,7 @@ def known_bug(case: Case) -> bool:
     return False
 
 
+@pytest.mark.slow
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES,

@@ -36,7 +36,7 @@ from tests.integration.sync_helpers import DB, Dev, World, count_rows, household
 
 SOAK = os.environ.get("WANGGE_SOAK") == "1"
 #: hypothesis examples per test and database (random trees, mutated requests)
-MODEST = (30, 90)
+MODEST = (25, 75)
 MANY = (1500, 4000)
 
 ODD: list[Any] = [
