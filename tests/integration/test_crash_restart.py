@@ -387,6 +387,7 @@ def crash_database(
         cluster.remove()
 
 
+@pytest.mark.timeout(3600 if SOAK else 600)
 async def test_killed_and_restarted_without_loss(
     crash_database: tuple[str, str, PrivateCluster | None],
     tmp_path: Path,

@@ -372,6 +372,7 @@ async def test_mutated_requests_never_answer_500(
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)
 @settings(max_examples=budget(0, True), **FUZZ_SETTINGS)
 @given(body=random_bodies, transport=st.sampled_from(TRANSPORTS), garbage=st.binary(max_size=40))
 async def test_random_json_never_answers_500_soak(
@@ -381,6 +382,7 @@ async def test_random_json_never_answers_500_soak(
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)
 @settings(max_examples=budget(1, True), **FUZZ_SETTINGS)
 @given(data=st.data(), transport=st.sampled_from(TRANSPORTS), garbage=st.binary(max_size=40))
 async def test_mutated_requests_never_answer_500_soak(
