@@ -3,6 +3,8 @@ schema fuzzer, crash and restart, backup and restore.
 
 ``python -m server run`` in a subprocess on a given database; it can be stopped, killed
 with SIGKILL and started again on the same port, and its log read when something fails.
+Also: a migrated throwaway database, a private PostgreSQL cluster a test may crash, and a
+proxy that kills the server at chosen moments of a request.
 """
 
 from __future__ import annotations
@@ -173,3 +175,61 @@ class PrivateCluster:
         with contextlib.suppress(RuntimeError):
             self.stop("immediate")
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class KillingProxy:
+    """Forwards phones' connections to the server; armed, it kills the server just after
+    a request went in ("request") or just after the answer came out ("response", which
+    it then drops)."""
+
+    def __init__(self, server: LiveServer, up: asyncio.Event) -> None:
+        self.server = server
+        self.up = up
+        self.armed: str | None = None
+        self.fired = asyncio.Event()
+        self.port = 0
+        self._listener: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._listener = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._listener.sockets[0].getsockname()[1]
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+
+    def _fire(self, moment: str) -> None:
+        if self.armed != moment:
+            return
+        self.armed = None
+        self.up.clear()
+        self.server.kill()
+        self.fired.set()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.server.port)
+        except OSError:
+            writer.close()
+            return
+
+        async def upstream() -> None:
+            while data := await reader.read(65536):
+                up_writer.write(data)
+                await up_writer.drain()
+                self._fire("request")
+            up_writer.close()
+
+        async def downstream() -> None:
+            while data := await up_reader.read(65536):
+                if self.armed == "response":
+                    self._fire("response")  # committed, answered: the answer is lost
+                    break
+                writer.write(data)
+                await writer.drain()
+            writer.close()
+
+        with contextlib.suppress(ConnectionError, OSError):
+            await asyncio.gather(upstream(), downstream())
+        writer.close()
+        up_writer.close()

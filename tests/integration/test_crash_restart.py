@@ -26,7 +26,6 @@ Counts are printed and written to ``bench/results/`` (``crash_<time>.json`` in
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -56,6 +55,7 @@ from tests.conftest import DATABASES
 from tests.factories import make_area_tree, make_user
 from tests.integration.live_server import (
     ROOT,
+    KillingProxy,
     LiveServer,
     PrivateCluster,
     migrated_database,
@@ -67,67 +67,6 @@ PHONES = 4
 CREATED = {"households": Household, "persons": Person, "visits": Visit}
 
 pytestmark = pytest.mark.slow
-
-
-# --------------------------------------------------------------------------- the proxy
-
-
-class KillingProxy:
-    """Forwards phones' connections to the server; armed, it kills the server just after
-    a request went in ("request") or just after the answer came out ("response", which
-    it then drops)."""
-
-    def __init__(self, server: LiveServer, up: asyncio.Event) -> None:
-        self.server = server
-        self.up = up
-        self.armed: str | None = None
-        self.fired = asyncio.Event()
-        self.port = 0
-        self._listener: asyncio.Server | None = None
-
-    async def start(self) -> None:
-        self._listener = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-        self.port = self._listener.sockets[0].getsockname()[1]
-
-    async def close(self) -> None:
-        if self._listener is not None:
-            self._listener.close()
-
-    def _fire(self, moment: str) -> None:
-        if self.armed != moment:
-            return
-        self.armed = None
-        self.up.clear()
-        self.server.kill()
-        self.fired.set()
-
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.server.port)
-        except OSError:
-            writer.close()
-            return
-
-        async def upstream() -> None:
-            while data := await reader.read(65536):
-                up_writer.write(data)
-                await up_writer.drain()
-                self._fire("request")
-            up_writer.close()
-
-        async def downstream() -> None:
-            while data := await up_reader.read(65536):
-                if self.armed == "response":
-                    self._fire("response")  # committed, answered: the answer is lost
-                    break
-                writer.write(data)
-                await writer.drain()
-            writer.close()
-
-        with contextlib.suppress(ConnectionError, OSError):
-            await asyncio.gather(upstream(), downstream())
-        writer.close()
-        up_writer.close()
 
 
 # --------------------------------------------------------------------------- the phones
