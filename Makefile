@@ -52,7 +52,7 @@ typecheck: install ## mypy --strict on server/
 unit: install pg ## fast feedback: unit and integration suites on both databases, minus the slow ones
 	$(VENV)/bin/pytest tests -m "not e2e and not soak and not slow" -q -p no:cacheprovider $(PYTEST_ARGS)
 
-slow: install pg ## the slow suites: demo seed, sync properties (hypothesis), concurrency
+slow: install pg ## the slow suites: demo seed, sync properties, concurrency, schema fuzzing, crash and restart
 	$(VENV)/bin/pytest tests -m "slow and not e2e and not soak" -q -p no:cacheprovider $(PYTEST_ARGS)
 
 e2e: install system-deps ## the browser tests in headless Chromium
@@ -60,8 +60,8 @@ e2e: install system-deps ## the browser tests in headless Chromium
 
 test: install system-deps pg lint typecheck unit slow e2e ## everything CI runs: lint, types, all suites, both databases
 
-soak: install pg ## long property runs of the sync engine (many examples)
-	WANGGE_SOAK=1 $(VENV)/bin/pytest tests -m soak -q -p no:cacheprovider $(PYTEST_ARGS)
+soak: install pg ## long runs: sync properties, fuzzers, crash and restart (many examples, many kills)
+	WANGGE_SOAK=1 $(VENV)/bin/pytest tests -m "soak or slow" -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install pg system-deps ## benchmarks; figures printed and written to bench/results/
 	$(PY) -m bench

@@ -1,4 +1,5 @@
-"""`python -m server ...`: run, migrate, seed-demo, demo-accounts, create-user, purge-tombstones."""
+"""`python -m server ...`: run, migrate, seed-demo, demo-accounts, create-user, move-user,
+purge-tombstones, backup, restore."""
 
 from __future__ import annotations
 
@@ -77,6 +78,20 @@ def cmd_purge_tombstones(settings: Settings, _args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from server.backup import backup
+
+    print(backup(settings.database_url, Path(args.file)))
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from server.backup import restore
+
+    print(restore(settings.database_url, Path(args.file)))
+    return 0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -129,6 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge = sub.add_parser("purge-tombstones", help="drop deletions older than the horizon")
     purge.set_defaults(func=cmd_purge_tombstones)
+
+    dump = sub.add_parser("backup", help="write a consistent backup of the database to FILE")
+    dump.add_argument("file", help="SQLite: a database file; PostgreSQL: a pg_dump -Fc archive")
+    dump.set_defaults(func=cmd_backup)
+
+    load = sub.add_parser(
+        "restore", help="replace the database's content with a backup (stop the server first)"
+    )
+    load.add_argument("file", help="a file written by `backup` for the same kind of database")
+    load.set_defaults(func=cmd_restore)
     return parser
 
 
