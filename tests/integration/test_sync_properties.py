@@ -60,7 +60,6 @@ from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction
 from server.people.models import MEASURE_KINDS, Household, Person
 from server.quarantine.models import Check, Measure
-from server.sync.client import SyncClient
 from server.sync.collections import BY_NAME
 from server.sync.models import Conflict, SyncMutation
 from server.sync.revs import RevAllocator
@@ -71,6 +70,7 @@ from tests.factories import (
     make_household,
     make_user,
 )
+from wangge_client import SyncClient
 
 SOAK = os.environ.get("WANGGE_SOAK") == "1"
 MODEST = (15, 30)  # (examples, steps per example)
