@@ -43,10 +43,10 @@ run: seed ## set up and start the app on http://127.0.0.1:8000 with demo data (S
 	WANGGE_SECURE_COOKIES=$${WANGGE_SECURE_COOKIES:-0} $(PY) -m server run --host 127.0.0.1 --port 8000
 
 lint: install ## ruff lint and format check
-	$(VENV)/bin/ruff check server tests bench migrations devkit
-	$(VENV)/bin/ruff format --check server tests bench migrations devkit
+	$(VENV)/bin/ruff check server wangge_protocol wangge_client tests bench migrations devkit
+	$(VENV)/bin/ruff format --check server wangge_protocol wangge_client tests bench migrations devkit
 
-typecheck: install ## mypy --strict on server/
+typecheck: install ## mypy --strict on server/, wangge_protocol/, wangge_client/
 	$(VENV)/bin/mypy
 
 unit: install pg ## fast feedback: unit and integration suites on both databases, minus the slow ones

@@ -29,9 +29,9 @@ from server.quarantine.rules import DEFAULT_POLICIES
 from server.reports.models import DailyReport
 from server.reports.rules import daily_report_id
 from server.seed import names
-from server.sync.client import SyncClient
 from server.sync.revs import RevAllocator
 from server.visits.models import Campaign, Visit
+from wangge_client import SyncClient
 
 TZ = ZoneInfo(DEFAULT_TIMEZONE)
 PASSWORD = "bench-pass-1"

@@ -30,12 +30,12 @@ from server.backup import BackupError, backup, restore
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction
 from server.models import Base
-from server.sync.client import SyncClient
 from server.sync.models import SyncState
 from tests.conftest import DATABASES, PG_SERVER_URL
 from tests.factories import DEFAULT_PASSWORD, make_area_tree, make_user
 from tests.integration.live_server import ROOT, LiveServer, migrated_database
 from tests.integration.sync_helpers import household, make_world, person
+from wangge_client import SyncClient
 
 
 @pytest.fixture(params=DATABASES)

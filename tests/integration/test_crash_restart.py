@@ -48,7 +48,6 @@ from server.accounts.models import Device
 from server.accounts.passwords import hash_token, new_token
 from server.db import make_engine, make_sessionmaker, transaction
 from server.people.models import Household, Person
-from server.sync.client import SyncClient, SyncError
 from server.sync.models import SyncMutation, SyncState
 from server.visits.models import Visit
 from tests.conftest import DATABASES
@@ -60,6 +59,7 @@ from tests.integration.live_server import (
     PrivateCluster,
     migrated_database,
 )
+from wangge_client import SyncClient, SyncError
 
 SOAK = os.environ.get("WANGGE_SOAK") == "1"
 KILLS = 60 if SOAK else 8

@@ -62,7 +62,6 @@ from server.people.models import Household, Person
 from server.people.values import MeasureKind
 from server.quarantine.models import Check, Measure
 from server.registry import REGISTRY
-from server.sync.client import SyncClient
 from server.sync.models import Conflict, SyncMutation
 from server.sync.revs import RevAllocator
 from server.visits.models import Visit
@@ -72,6 +71,7 @@ from tests.factories import (
     make_household,
     make_user,
 )
+from wangge_client import SyncClient
 
 SOAK = os.environ.get("WANGGE_SOAK") == "1"
 MODEST = (15, 30)  # (examples, steps per example)

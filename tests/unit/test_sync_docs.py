@@ -12,6 +12,7 @@ import pytest
 
 from server.sync import wire
 from server.sync.spec import codes
+from wangge_protocol import wire as protocol_wire
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "sync-protocol.md").read_text(encoding="utf-8")
@@ -21,7 +22,9 @@ ALL_CODES = {**codes.REJECTIONS, **codes.ERRORS, **codes.REVIEW_ERRORS}
 STRUCTS = sorted(
     name
     for name, obj in vars(wire).items()
-    if inspect.isclass(obj) and issubclass(obj, msgspec.Struct) and obj.__module__ == wire.__name__
+    if inspect.isclass(obj)
+    and issubclass(obj, msgspec.Struct)
+    and obj.__module__ in (wire.__name__, protocol_wire.__name__)  # the sync messages live there
 )
 
 
