@@ -15,6 +15,8 @@ from server.sync import codes, wire
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "sync-protocol.md").read_text(encoding="utf-8")
 SYNC = ROOT / "server" / "sync"
+#: modules outside server/sync whose codes the sync API answers: the one JSON decoder
+SHARED = [ROOT / "server" / "json_body.py"]
 ALL_CODES = {**codes.REJECTIONS, **codes.ERRORS, **codes.REVIEW_ERRORS}
 
 STRUCTS = sorted(
@@ -45,9 +47,9 @@ def test_every_code_is_documented(code: str) -> None:
 
 def codes_used_in_source() -> dict[str, str]:
     """Codes passed as ``code=...`` or as the first argument of ``Rejected(...)`` anywhere
-    in server/sync (code -> where)."""
+    in server/sync and the shared JSON decoder (code -> where)."""
     used: dict[str, str] = {}
-    for path in sorted(SYNC.glob("*.py")):
+    for path in [*sorted(SYNC.glob("*.py")), *SHARED]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
