@@ -58,7 +58,7 @@ def nested_deeper_than(body: bytes, limit: int = MAX_DEPTH) -> bool:
     backslashes and quotes, keep only brackets and quotes, drop the strings, then peel
     off the innermost level of empty ``[]`` / ``{}`` pairs per pass (a placeholder keeps
     a pair that one removal creates for the next pass). A run of ``limit + 1`` openers
-    ends it early. The body must be JSON: broken JSON may count as too deep.
+    ends it early. The body must be valid JSON (broken JSON may count as too deep).
     """
     if b"\\" in body:
         body = body.replace(b"\\\\", b"").replace(b'\\"', b"")
@@ -78,25 +78,30 @@ def _path(exc: msgspec.ValidationError) -> str | None:
     return text.split(marker, 1)[1].rstrip("`") if marker in text else None
 
 
-def _not_json() -> BadInput:
-    return BadInput(_("The body is not valid JSON."), code="bad_json")
-
-
 def decode_json(body: bytes, kind: type[T]) -> T:
     """JSON of the given shape, or a ``bad_json`` / ``bad_body`` error naming the field."""
-    if nested_deeper_than(body):
-        raise BadInput(
-            _("The JSON is nested more than %(n)s levels deep.", n=MAX_DEPTH),
-            code="bad_json",
-            detail={"max_depth": MAX_DEPTH},
-        )
     try:
-        return msgspec.json.decode(body, type=kind)
+        value = msgspec.json.decode(body, type=kind)
     except msgspec.ValidationError as exc:
         raise BadInput(
             _("Invalid request: %(reason)s", reason=str(exc)),
             code="bad_body",
             detail={"path": _path(exc)},
         ) from exc
-    except (msgspec.DecodeError, RecursionError) as exc:
-        raise _not_json() from exc
+    except msgspec.DecodeError as exc:
+        raise BadInput(_("The body is not valid JSON."), code="bad_json") from exc
+    except RecursionError as exc:
+        raise _too_deep() from exc
+    # msgspec itself stops near 1,000 levels; what passes it must not reach code that
+    # walks it recursively (validation, the JSON columns, the audit log)
+    if nested_deeper_than(body):
+        raise _too_deep()
+    return value
+
+
+def _too_deep() -> BadInput:
+    return BadInput(
+        _("The JSON is nested more than %(n)s levels deep.", n=MAX_DEPTH),
+        code="bad_json",
+        detail={"max_depth": MAX_DEPTH},
+    )

@@ -16,7 +16,6 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from server.accounts.auth import (
-    Identity,
     bearer_token,
     cookie_write_is_safe,
     require_identity,
@@ -43,26 +42,27 @@ async def device(connection: AnyConnection, _handler: BaseRouteHandler) -> None:
     await require_identity(connection)
 
 
-async def _role(connection: AnyConnection, roles: frozenset[str], message: str) -> Identity:
-    identity = await require_identity(connection)
-    if identity.principal.role not in roles:
-        raise Forbidden(message, code="forbidden")
-    return identity
+async def _has_role(connection: AnyConnection, roles: frozenset[str]) -> bool:
+    # Read the caller before any message is built: an API call speaks their language.
+    return (await require_identity(connection)).principal.role in roles
 
 
 async def reviewer(connection: AnyConnection, _handler: BaseRouteHandler) -> None:
     """Supervisors and admins: conflict review and the supervisor pages."""
-    await _role(connection, REVIEWERS, _("Only supervisors and admins may do this."))
+    if not await _has_role(connection, REVIEWERS):
+        raise Forbidden(_("Only supervisors and admins may do this."), code="forbidden")
 
 
 async def admin(connection: AnyConnection, _handler: BaseRouteHandler) -> None:
     """Administrators: users, devices and the area tree."""
-    await _role(connection, ADMINS, _("Only administrators may do this."))
+    if not await _has_role(connection, ADMINS):
+        raise Forbidden(_("Only administrators may do this."), code="forbidden")
 
 
 async def township_staff(connection: AnyConnection, _handler: BaseRouteHandler) -> None:
     """The township health centre: the fever inbox, samples and results."""
-    await _role(connection, TOWNSHIP_STAFF, _("Only the township health centre may do this."))
+    if not await _has_role(connection, TOWNSHIP_STAFF):
+        raise Forbidden(_("Only the township health centre may do this."), code="forbidden")
 
 
 async def cookie_writes_need_csrf(connection: AnyConnection, _handler: BaseRouteHandler) -> None:

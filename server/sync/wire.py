@@ -98,16 +98,6 @@ class SyncResponse(msgspec.Struct, omit_defaults=True):
     remaining: int | None = None
 
 
-class ErrorBody(msgspec.Struct):
-    code: str
-    message: str
-    detail: Any = None
-
-
-class ErrorResponse(msgspec.Struct):
-    error: ErrorBody
-
-
 # --- conflict review API (GET/POST /api/conflicts...) ------------------------------------
 
 
