@@ -420,7 +420,7 @@ def _auth(issued: dict[str, Any]) -> dict[str, str]:
     [
         ("/api/auth/token", b"{not json", "bad_json", None),
         ("/api/devices", b"{not json", "bad_json", None),
-        ("/api/auth/token", b"[" * 40 + b"]" * 40, "bad_json", None),
+        ("/api/auth/token", b"[" * 5000 + b"]" * 5000, "bad_body", None),  # not an object
         ("/api/auth/token", b'{"phone": 13800138000, "password": "x"}', "bad_body", "$.phone"),
         ("/api/devices", b'{"name": 5}', "bad_body", "$.name"),
     ],
