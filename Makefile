@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 export WANGGE_DATABASE_URL ?= sqlite+aiosqlite:///data/wangge.db
 
-.PHONY: help install system-deps pg run migrate seed test lint typecheck unit e2e soak bench clean
+.PHONY: help install system-deps pg run migrate seed test lint typecheck unit slow e2e soak bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -49,13 +49,16 @@ lint: install ## ruff lint and format check
 typecheck: install ## mypy --strict on server/
 	$(VENV)/bin/mypy
 
-unit: install pg ## the unit and integration suites on SQLite and PostgreSQL
-	$(VENV)/bin/pytest tests -m "not e2e and not soak" -q -p no:cacheprovider $(PYTEST_ARGS)
+unit: install pg ## fast feedback: unit and integration suites on both databases, minus the slow ones
+	$(VENV)/bin/pytest tests -m "not e2e and not soak and not slow" -q -p no:cacheprovider $(PYTEST_ARGS)
+
+slow: install pg ## the slow suites: demo seed, sync properties (hypothesis), concurrency
+	$(VENV)/bin/pytest tests -m "slow and not e2e and not soak" -q -p no:cacheprovider $(PYTEST_ARGS)
 
 e2e: install system-deps ## the browser tests in headless Chromium
 	$(VENV)/bin/pytest tests/e2e -m e2e -q -p no:cacheprovider $(PYTEST_ARGS)
 
-test: install system-deps pg lint typecheck unit e2e ## everything CI runs: lint, types, all suites, both databases
+test: install system-deps pg lint typecheck unit slow e2e ## everything CI runs: lint, types, all suites, both databases
 
 soak: install pg ## long property runs of the sync engine (many examples)
 	WANGGE_SOAK=1 $(VENV)/bin/pytest tests -m soak -q -p no:cacheprovider $(PYTEST_ARGS)

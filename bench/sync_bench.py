@@ -1,4 +1,4 @@
-"""Sync benchmark: one grid (DESIGN.md "Targets") over real HTTP, counted on the socket.
+"""Sync benchmark: one grid (bench/grid.py) over real HTTP, counted on the socket.
 
 The real server runs in a uvicorn subprocess on a temporary database; a counting TCP proxy
 sits between it and :class:`server.sync.client.SyncClient`. Three scenarios:

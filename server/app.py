@@ -13,6 +13,7 @@ from litestar.connection import ASGIConnection
 from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -27,6 +28,7 @@ from server.db import make_engine, make_sessionmaker
 from server.deps import SESSIONMAKER, SETTINGS, close_unused_session, provide_session
 from server.errors import DomainError
 from server.http_errors import exception_handlers
+from server.sync.spec.collections import Registry
 from server.web.templating import configure_templates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,6 +90,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_db() -> async_sessionmaker[AsyncSession]:
         return sessionmaker
 
+    from server.registry import REGISTRY
+
+    def provide_registry() -> Registry:
+        return REGISTRY
+
     app = Litestar(
         route_handlers=_route_handlers(),
         dependencies={
@@ -95,6 +102,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "db": Provide(provide_db, sync_to_thread=False),
             "session": Provide(provide_session),
             **IDENTITY_DEPENDENCIES,
+            "registry": Provide(provide_registry, sync_to_thread=False),
         },
         exception_handlers={**exception_handlers(), **AUTH_EXCEPTION_HANDLERS},
         template_config=TemplateConfig(
@@ -107,6 +115,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[lifespan],
         middleware=[_locale_from_cookie],
         before_send=[close_unused_session],
+        # pages' handlers get an HTMXRequest (request.htmx) and may answer with HTMXTemplate
+        plugins=[HTMXPlugin()],
         debug=settings.debug,
     )
     # for guards, which get no dependencies (server/deps.py)

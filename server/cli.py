@@ -70,9 +70,10 @@ def cmd_move_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_purge_tombstones(settings: Settings, _args: argparse.Namespace) -> int:
+    from server.registry import REGISTRY
     from server.sync.maintenance import purge_tombstones_cli
 
-    print(asyncio.run(purge_tombstones_cli(settings)))
+    print(asyncio.run(purge_tombstones_cli(settings, REGISTRY)))
     return 0
 
 

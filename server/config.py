@@ -1,20 +1,24 @@
-"""Settings read from an injected environment mapping; nothing is read at import time."""
+"""Settings read from an injected environment mapping (``Settings.from_env``); nothing is
+read at import time."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/wangge.db"
+#: the zone of "today" and of the times people read; tests and benchmarks use it too
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
-#: Every setting, its environment variable and what it means. docs/settings are tested
-#: against this table so an undocumented setting fails the suite.
+#: Every setting, its environment variable and what it means. The README's settings table
+#: is tested against this one (tests/unit/test_docs.py), so an undocumented setting fails.
 SETTINGS_DOC: dict[str, str] = {
     "WANGGE_DATABASE_URL": "SQLAlchemy URL; sqlite+aiosqlite:///path or postgresql+asyncpg://...",
     "WANGGE_SECRET_KEY": "secret used to sign page forms (CSRF); set it in production",
-    "WANGGE_TIMEZONE": "time zone used to show times and to decide 'today' (Asia/Shanghai)",
+    "WANGGE_TIMEZONE": f"time zone used to show times and to decide 'today' ({DEFAULT_TIMEZONE})",
     "WANGGE_SECURE_COOKIES": "1 to mark cookies Secure (default 1; 0 only for plain-http dev)",
     "WANGGE_DEBUG": "1 for Litestar debug mode (never in production)",
     "WANGGE_MAX_BODY_BYTES": "largest accepted request body, compressed or not (bytes)",
@@ -28,7 +32,7 @@ SETTINGS_DOC: dict[str, str] = {
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = "dev-only-secret-change-me"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     secure_cookies: bool = True
     debug: bool = False
     max_body_bytes: int = 2 * 1024 * 1024
@@ -55,10 +59,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             except ValueError as exc:
                 raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
+        def zone(name: str, default: str) -> str:
+            # Checked here: a misspelt zone would otherwise fail every page that shows a time.
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                ZoneInfo(raw)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"{name} must be a time zone like {default}, got {raw!r}") from exc
+            return raw
+
         return cls(
             database_url=env.get("WANGGE_DATABASE_URL", DEFAULT_DATABASE_URL),
             secret_key=env.get("WANGGE_SECRET_KEY", defaults.secret_key),
-            timezone=env.get("WANGGE_TIMEZONE", "Asia/Shanghai"),
+            timezone=zone("WANGGE_TIMEZONE", defaults.timezone),
             secure_cookies=flag("WANGGE_SECURE_COOKIES", True),
             debug=flag("WANGGE_DEBUG", False),
             max_body_bytes=number("WANGGE_MAX_BODY_BYTES", defaults.max_body_bytes),

@@ -21,6 +21,7 @@ from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.config import Settings
+from server.sync.spec.collections import Registry
 
 DB: TypeAlias = NamedDependency[async_sessionmaker[AsyncSession]]
 AppSettings: TypeAlias = NamedDependency[Settings]
@@ -76,3 +77,7 @@ async def _close(scope: Scope) -> None:
     session: AsyncSession | None = state.pop(_SESSION, None)
     if session is not None:
         await session.close()
+
+
+#: the synced collections (server/registry.py), handed to the sync engine
+Collections: TypeAlias = NamedDependency[Registry]

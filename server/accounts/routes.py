@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import Cookie, FormMultiDict
 from litestar.params import FromPath, QueryParameter
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
@@ -256,14 +257,18 @@ async def revoke_confirm(
 
 @post("/devices/{device_id:uuid}/revoke", include_in_schema=False, guards=[signed_in])
 async def revoke_submit(
-    request: AnyRequest,
+    request: HTMXRequest,
     session: Session,
     settings: AppSettings,
     identity: CurrentIdentity,
     device_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
     await require_csrf(request, settings)
-    await service.revoke_device(session, identity.principal, device_id)
+    principal = identity.principal
+    device = await service.revoke_device(session, principal, device_id)
+    if request.htmx:  # the list's own row, swapped in place
+        context = {"d": device, "show_owner": principal.role == "admin"}
+        return HTMXTemplate(template_name="_partials/device_row.html", context=context)
     return Redirect("/devices?revoked=1", status_code=303)
 
 

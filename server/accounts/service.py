@@ -10,16 +10,17 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal
-from server.accounts.models import ROLES, Device, User, WebSession
+from server.accounts.models import Device, User, WebSession
 from server.accounts.passwords import hash_password, hash_token, new_token, verify_password
 from server.accounts.schemas import DeviceIssued, DeviceOut, UserOut
+from server.accounts.values import Role
 from server.areas.models import Area, Facility
 from server.audit import log as audit_log
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction, utcnow
 from server.errors import Forbidden, NotFound
 from server.i18n import gettext as _
-from server.people.rules import mask_phone
+from server.masking import mask_phone
 
 SESSION_DAYS = 14
 MIN_PASSWORD = 8
@@ -59,8 +60,8 @@ async def create_user(
         raise ValueError(f"phone must be 5 to 20 digits (e.g. 13800138000), got {phone!r}")
     if not name or len(name) > 40:
         raise ValueError("name must be 1 to 40 characters")
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if role not in frozenset(Role):
+        raise ValueError(f"role must be one of {', '.join(Role)}, got {role!r}")
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"password must be at least {MIN_PASSWORD} characters")
     area = await session.get(Area, area_id)

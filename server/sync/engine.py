@@ -33,6 +33,7 @@ from server.sync.feed import Puller, PullResult, snapshot_order
 from server.sync.models import SyncState
 from server.sync.records import Writer
 from server.sync.revs import RevAllocator
+from server.sync.spec.collections import Registry
 from server.sync.wire import MAX_PAGE, PROTOCOL_VERSION, MutationResult, SyncRequest, SyncResponse
 
 log = logging.getLogger("wangge.sync")
@@ -49,6 +50,7 @@ def to_ms(moment: datetime) -> int:
 async def run(
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
+    registry: Registry,
     caller: Identity,
     request: SyncRequest,
     cursor: cursors.Cursor | None,
@@ -58,7 +60,7 @@ async def run(
     for attempt in range(1, ATTEMPTS + 1):
         try:
             async with transaction(db) as session:
-                return await _run(session, settings, caller, request, cursor, received)
+                return await _run(session, settings, registry, caller, request, cursor, received)
         except SQLAlchemyError as exc:
             if _unreachable(exc):
                 raise Unavailable(_("The database is unreachable; try again later.")) from exc
@@ -85,6 +87,7 @@ def _unreachable(exc: SQLAlchemyError) -> bool:
 async def _run(
     session: AsyncSession,
     settings: Settings,
+    registry: Registry,
     caller: Identity,
     request: SyncRequest,
     cursor: cursors.Cursor | None,
@@ -104,7 +107,7 @@ async def _run(
     # 6. The device's clock offset, measured on this request.
     offset = request.clock - now_ms
     alloc = RevAllocator(session)
-    writer = Writer(session, alloc, principal, received, now_ms)
+    writer = Writer(session, alloc, principal, received, now_ms, registry)
     batch = Batch(writer, user, device, offset, settings.max_clock_lead_ms)
     batch.feed_pull = request.pull and isinstance(cursor, cursors.FeedCursor)
     # 7. Take the change counter before reading any record the batch may change.
@@ -147,7 +150,7 @@ async def _pull(
     ).first()
     hi, horizon = (int(state[0]), int(state[1])) if state else (0, 0)
     limit = min(request.limit or settings.sync_page_size, settings.sync_page_size, MAX_PAGE)
-    puller = Puller(session, principal, batch.suppressed)
+    puller = Puller(session, principal, batch.w.registry, batch.suppressed)
     # 9.2 resets
     if cursor is not None:
         if cursor.scope != principal.scope_version:
@@ -160,7 +163,7 @@ async def _pull(
     # 9.3 a snapshot page (first sync) or a feed page
     result: PullResult
     if cursor is None:
-        order = snapshot_order(principal, request.first)
+        order = snapshot_order(principal, request.first, batch.w.registry)
         start = cursors.SnapshotCursor(principal.scope_version, hi, order, 0)
         result = await puller.snapshot(start, hi, limit)
     elif isinstance(cursor, cursors.SnapshotCursor):

@@ -16,13 +16,12 @@ from litestar.types import ControllerRouterHandler
 from server.accounts.deps import CurrentIdentity, CurrentPrincipal
 from server.accounts.guards import cookie_writes_need_csrf, device, reviewer
 from server.db import utcnow
-from server.deps import DB, AppSettings, Session
+from server.deps import DB, AppSettings, Collections, Session
 from server.errors import BadInput
 from server.i18n import gettext as _
 from server.json_body import decode_json, read_body
 from server.sync import conflicts, engine, transport
-from server.sync.codes import CONFLICT_STATUSES
-from server.sync.collections import BY_NAME
+from server.sync.spec.codes import CONFLICT_STATUSES
 from server.sync.wire import ConflictDetail, ConflictList, Decision, DecisionResult
 
 AnyRequest = Request[Any, Any, Any]
@@ -38,15 +37,19 @@ MAX_REV = 2**63 - 1
     guards=[device],  # 1. who is calling, before the body is read or inflated
 )
 async def sync(
-    request: AnyRequest, db: DB, settings: AppSettings, identity: CurrentIdentity
+    request: AnyRequest,
+    db: DB,
+    settings: AppSettings,
+    registry: Collections,
+    identity: CurrentIdentity,
 ) -> Response[bytes]:
     received = utcnow()
     # 2. the body within its limits, 3. its JSON and versions, 4. its shape
     raw = await read_body(request, settings.max_body_bytes)
     body = transport.decode_body(raw, request.headers.get("content-encoding"))
-    sync_request, cursor = transport.parse_request(body)
+    sync_request, cursor = transport.parse_request(body, registry)
     # 5 to 11. one transaction (of its own: the engine retries it on a write conflict)
-    answer = await engine.run(db, settings, identity, sync_request, cursor, received)
+    answer = await engine.run(db, settings, registry, identity, sync_request, cursor, received)
     content, gzipped = transport.encode_response(answer, request.headers.get("accept-encoding"))
     headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
     if gzipped:
@@ -58,6 +61,7 @@ async def sync(
 async def list_conflicts(
     session: Session,
     principal: CurrentPrincipal,
+    registry: Collections,
     status: FromQuery[str | None] = None,
     collection: FromQuery[str | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=conflicts.MAX_LIST)] = 50,
@@ -65,10 +69,16 @@ async def list_conflicts(
 ) -> ConflictList:
     if status is not None and status not in CONFLICT_STATUSES:
         raise BadInput(_("Unknown conflict status %(s)s.", s=status[:20]), code="bad_request")
-    if collection is not None and collection not in BY_NAME:
+    if collection is not None and collection not in registry:
         raise BadInput(_("Unknown collection %(c)s.", c=collection[:32]), code="bad_request")
     return await conflicts.list_conflicts(
-        session, principal, status=status, collection=collection, limit=limit, before=before
+        session,
+        principal,
+        registry,
+        status=status,
+        collection=collection,
+        limit=limit,
+        before=before,
     )
 
 
@@ -78,9 +88,12 @@ async def list_conflicts(
     guards=[reviewer],
 )
 async def get_conflict(
-    session: Session, principal: CurrentPrincipal, conflict_id: FromPath[uuid.UUID]
+    session: Session,
+    principal: CurrentPrincipal,
+    registry: Collections,
+    conflict_id: FromPath[uuid.UUID],
 ) -> ConflictDetail:
-    return await conflicts.get_conflict(session, principal, conflict_id, utcnow())
+    return await conflicts.get_conflict(session, principal, registry, conflict_id, utcnow())
 
 
 @post(
@@ -94,11 +107,12 @@ async def decide(
     session: Session,
     settings: AppSettings,
     principal: CurrentPrincipal,
+    registry: Collections,
     conflict_id: FromPath[uuid.UUID],
 ) -> DecisionResult:
     raw = await read_body(request, min(settings.max_body_bytes, MAX_DECISION_BYTES))
     decision = decode_json(raw, Decision)
-    return await conflicts.decide(session, principal, conflict_id, decision, utcnow())
+    return await conflicts.decide(session, principal, registry, conflict_id, decision, utcnow())
 
 
 ROUTES: list[ControllerRouterHandler] = [sync, list_conflicts, get_conflict, decide]

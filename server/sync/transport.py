@@ -15,8 +15,8 @@ from server.errors import BadInput, UpgradeRequired
 from server.i18n import gettext as _
 from server.json_body import decode_json, too_large
 from server.sync import cursor as cursors
-from server.sync.collections import BY_NAME
 from server.sync.feed import check_snapshot_cursor
+from server.sync.spec.collections import Registry
 from server.sync.wire import (
     MAX_DECOMPRESSED_BYTES,
     MAX_MUTATIONS,
@@ -66,7 +66,7 @@ def decode_body(raw: bytes, content_encoding: str | None) -> bytes:
     return body
 
 
-def parse_request(body: bytes) -> tuple[SyncRequest, cursors.Cursor | None]:
+def parse_request(body: bytes, registry: Registry) -> tuple[SyncRequest, cursors.Cursor | None]:
     """JSON, then versions, then the exact shape: a newer client must get 426, not a
     complaint about fields this server does not know. (The one JSON decoder of every
     API, server/json_body.py, gives ``bad_json`` / ``bad_body``.)"""
@@ -91,22 +91,22 @@ def parse_request(body: bytes) -> tuple[SyncRequest, cursors.Cursor | None]:
             detail={"max": MAX_MUTATIONS},
         )
     for name in [m.col for m in request.mutations] + list(request.first or ()):
-        if name not in BY_NAME:
+        if name not in registry:
             raise BadInput(
                 _("Unknown collection %(c)s.", c=name[:32]),
                 code="unknown_collection",
                 detail={"collection": name[:32]},
             )
-    return request, parse_cursor(request.cursor)
+    return request, parse_cursor(request.cursor, registry)
 
 
-def parse_cursor(text: str | None) -> cursors.Cursor | None:
+def parse_cursor(text: str | None, registry: Registry) -> cursors.Cursor | None:
     if not text:
         return None
     try:
         cursor = cursors.decode(text)
         if isinstance(cursor, cursors.SnapshotCursor):
-            check_snapshot_cursor(cursor)
+            check_snapshot_cursor(cursor, registry)
     except cursors.CursorError as exc:
         raise BadInput(
             _("The sync position is not valid; sync again from the start."),

@@ -8,9 +8,9 @@ import uuid
 from datetime import date
 from typing import Any
 
+from server.registry import REGISTRY
 from server.reports.rules import daily_report_id
-from server.sync.codes import REJECTIONS
-from server.sync.collections import BY_NAME
+from server.sync.spec.codes import REJECTIONS
 from server.sync.wire import MAX_MUTATIONS
 from tests.integration.sync_helpers import Dev, make_world
 
@@ -76,7 +76,7 @@ async def test_odd_values_in_every_field_get_an_outcome_never_a_500(db: Any, cli
     made = await base_records(admin, w.areas["grid"].id, w.facility.id)
     mutations: list[dict[str, Any]] = []
     for col, (rid, data) in made.items():
-        for field in sorted(BY_NAME[col].writable):
+        for field in sorted(REGISTRY[col].writable):
             for value in ODD:
                 fresh = dict(data, **{field: value})
                 new_id = str(uuid.uuid4())
