@@ -2,8 +2,9 @@
 
 The catalogs are read from their .po files when a language is first used (no build step;
 every ``*.po`` of a locale is merged, see :func:`translations`). The request's locale lives
-in a context variable set by :func:`set_locale`: from the language cookie for pages
-(``_set_request_locale`` in server/app.py), from the user's locale for sync requests.
+in a context variable set by :func:`set_locale`: from the language cookie for every
+request (``_locale_from_cookie`` in server/app.py), then from the user's locale for API
+and sync calls (``identify`` in server/accounts/auth.py).
 Templates call ``_()`` / ``ngettext()``, which read it.
 """
 

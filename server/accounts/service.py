@@ -20,7 +20,7 @@ from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction, utcnow
 from server.errors import Forbidden, NotFound
 from server.i18n import gettext as _
-from server.people.rules import mask_phone
+from server.masking import mask_phone
 
 SESSION_DAYS = 14
 MIN_PASSWORD = 8

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from server.masking import mask_id_number as mask_id_number  # re-exported: person rules
+from server.masking import mask_phone as mask_phone
 from server.people.values import CertificateState, MeasureKind, PersonCategory
 
 CERTIFICATE_VALID_DAYS = 7
@@ -69,31 +71,6 @@ def required_measure(category: str, certificate: str) -> MeasureKind:
     if category == PersonCategory.RETURNEE_LOW and certificate != CertificateState.VALID:
         return MeasureKind.HEALTH_MONITORING
     return MeasureKind.NONE
-
-
-def _mask(s: str | None, keep_head: int, keep_tail: int) -> str:
-    """Keep `keep_head` and `keep_tail` characters; star the rest.
-
-    When the string is too short to hide at least one character between head and tail,
-    every character is starred: revealing all of a short number is worse than showing none.
-    """
-    if s is None:
-        return ""
-    s = s.strip()
-    hidden = len(s) - keep_head - keep_tail
-    if hidden < 1:
-        return "*" * len(s)
-    return s[:keep_head] + "*" * hidden + s[len(s) - keep_tail :]
-
-
-def mask_id_number(s: str | None) -> str:
-    """110101199001011234 -> 110101********1234 (first 6 and last 4 kept); None -> ""."""
-    return _mask(s, 6, 4)
-
-
-def mask_phone(s: str | None) -> str:
-    """13812345678 -> 138****5678 (first 3 and last 4 kept); None -> ""."""
-    return _mask(s, 3, 4)
 
 
 def is_fever(temperature: float | None) -> bool:

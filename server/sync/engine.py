@@ -1,6 +1,7 @@
 """The sync engine: one request, one transaction, in the steps of docs/sync-protocol.md,
-"Processing a request". Steps 1 to 4 (authentication and the body) are in transport.py
-and routes.py; this module runs steps 5 to 11."""
+"Processing a request". Steps 1 to 4 (authentication and the body) are in routes.py
+(the ``device`` guard) and transport.py; this module runs steps 5 to 11 for the caller
+they authenticated."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import i18n
-from server.accounts.auth import device_from_token
-from server.accounts.guard import Principal, principal_for
+from server.accounts.auth import Identity, device_revoked
+from server.accounts.guard import Principal
 from server.accounts.models import Device
 from server.config import Settings
 from server.db import transaction
@@ -46,20 +47,11 @@ def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-async def authenticate(db: async_sessionmaker[AsyncSession], token: str) -> None:
-    """Step 1: refuse an unknown or revoked token before reading the body."""
-    try:
-        async with db() as session:
-            await device_from_token(session, token)
-    except SQLAlchemyError as exc:
-        raise Unavailable(_("The database is unreachable; try again later.")) from exc
-
-
 async def run(
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
     registry: Registry,
-    token: str,
+    caller: Identity,
     request: SyncRequest,
     cursor: cursors.Cursor | None,
     received: datetime,
@@ -68,7 +60,7 @@ async def run(
     for attempt in range(1, ATTEMPTS + 1):
         try:
             async with transaction(db) as session:
-                return await _run(session, settings, registry, token, request, cursor, received)
+                return await _run(session, settings, registry, caller, request, cursor, received)
         except SQLAlchemyError as exc:
             if _unreachable(exc):
                 raise Unavailable(_("The database is unreachable; try again later.")) from exc
@@ -96,23 +88,21 @@ async def _run(
     session: AsyncSession,
     settings: Settings,
     registry: Registry,
-    token: str,
+    caller: Identity,
     request: SyncRequest,
     cursor: cursors.Cursor | None,
     received: datetime,
 ) -> SyncResponse:
-    # 5. Lock the device row: syncs of one device run one after another.
-    user, device = await device_from_token(session, token)
+    # 5. Lock the device row: syncs of one device run one after another. A revocation
+    # that committed since the request was authenticated still refuses it.
+    assert caller.device is not None, "the sync route takes device tokens only"
     device = (
-        await session.execute(
-            select(Device)
-            .where(Device.id == device.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        await session.execute(select(Device).where(Device.id == caller.device.id).with_for_update())
     ).scalar_one()
+    if device.revoked_at is not None:
+        raise device_revoked()
+    user, principal = caller.user, caller.principal
     i18n.set_locale(user.locale)
-    principal = await principal_for(session, user)
     now_ms = to_ms(received)
     # 6. The device's clock offset, measured on this request.
     offset = request.clock - now_ms

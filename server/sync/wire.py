@@ -56,16 +56,6 @@ MAX_PAGE = 5000
 MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
 
 
-class ErrorBody(msgspec.Struct):
-    code: str
-    message: str
-    detail: Any = None
-
-
-class ErrorResponse(msgspec.Struct):
-    error: ErrorBody
-
-
 # --- conflict review API (GET/POST /api/conflicts...) ------------------------------------
 
 

@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.accounts.auth import Identity, token_identity
 from server.accounts.models import Device
 from server.accounts.passwords import hash_token, new_token
 from server.config import Settings
@@ -60,6 +61,12 @@ async def add_device(db: async_sessionmaker[AsyncSession], user_id: int) -> tupl
     async with transaction(db) as s:
         s.add(Device(id=device_id, user_id=user_id, name="load", token_hash=hash_token(token)))
     return token, device_id.hex[:8]
+
+
+async def caller(db: async_sessionmaker[AsyncSession], token: str) -> Identity:
+    """Who the sync route would pass to the engine for this token."""
+    async with db() as s:
+        return await token_identity(s, token)
 
 
 def request(mutations: list[Mutation], cursor: str | None, pull: bool) -> SyncRequest:
@@ -114,7 +121,13 @@ async def test_every_committed_change_reaches_every_puller_once(
                 mine.append(rid)
             m = Mutation(str(uuid.uuid4()), "households", rid, "put", last, now_ms(), None, data)
             answer = await engine.run(
-                pg, settings, REGISTRY, token, request([m], None, False), None, utcnow()
+                pg,
+                settings,
+                REGISTRY,
+                await caller(pg, token),
+                request([m], None, False),
+                None,
+                utcnow(),
             )
             assert answer.results[0].status == "applied", answer.results[0]
             async with committed:
@@ -134,7 +147,7 @@ async def test_every_committed_change_reaches_every_puller_once(
                 pg,
                 settings,
                 REGISTRY,
-                token,
+                await caller(pg, token),
                 request([], cursor, True),
                 parse_cursor(cursor, REGISTRY),
                 utcnow(),

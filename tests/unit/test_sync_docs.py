@@ -17,6 +17,8 @@ from wangge_protocol import wire as protocol_wire
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "sync-protocol.md").read_text(encoding="utf-8")
 SYNC = ROOT / "server" / "sync"
+#: modules outside server/sync whose codes the sync API answers: the one JSON decoder
+SHARED = [ROOT / "server" / "json_body.py"]
 ALL_CODES = {**codes.REJECTIONS, **codes.ERRORS, **codes.REVIEW_ERRORS}
 
 STRUCTS = sorted(
@@ -49,10 +51,11 @@ def test_every_code_is_documented(code: str) -> None:
 
 def codes_used_in_source() -> dict[str, str]:
     """Codes passed as ``code=...`` or as the first argument of ``Rejected(...)`` anywhere
-    in server/sync or in the domains' collection hooks (code -> where)."""
+    in server/sync, in the domains' collection hooks and in the shared JSON decoder
+    (code -> where)."""
     used: dict[str, str] = {}
     hooks = sorted((ROOT / "server").glob("*/collections.py"))
-    for path in sorted(SYNC.glob("*.py")) + hooks:
+    for path in [*sorted(SYNC.glob("*.py")), *hooks, *SHARED]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
