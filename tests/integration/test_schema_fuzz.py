@@ -125,17 +125,6 @@ def published_schema() -> dict[str, Any]:
 schema = schemathesis.openapi.from_dict(with_bodies(published_schema()))
 
 
-def known_bug(case: Case) -> bool:
-    """Inputs of a 500 another change fixes; they have their own strict xfail below."""
-    before = (case.query or {}).get("before")
-    if case.path == "/api/conflicts" and before is not None:
-        try:
-            return abs(int(before)) >= 2**63
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(3600 if SOAK else 300)
 @schema.parametrize()
@@ -146,8 +135,6 @@ def known_bug(case: Case) -> bool:
     suppress_health_check=list(HealthCheck),
 )
 def test_no_input_answers_5xx(case: Case, live: Live) -> None:
-    if known_bug(case):
-        return
     key = (case.method.lower(), case.path)
     # the same case anonymous, with the device token, with the page cookie
     for auth in ["anonymous"] if key in CREDENTIALS_IN_BODY else AUTHS:
@@ -164,13 +151,9 @@ def test_no_input_answers_5xx(case: Case, live: Live) -> None:
         )
 
 
-# --------------------------------------------------------------------------- known 500s
+# --------------------------------------------------- 500s found by the fuzzers, now 400s
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 #7: before= beyond a 64-bit integer reaches the database and answers 500",
-)
 def test_a_huge_before_on_the_conflict_list_is_a_400(live: Live) -> None:
     response = httpx.get(
         f"{live.server.url}/api/conflicts",
@@ -181,10 +164,6 @@ def test_a_huge_before_on_the_conflict_list_is_a_400(live: Live) -> None:
     assert response.status_code == 400, response.text[:300]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10 #13: a decision value nested ~1,000 levels deep is a RecursionError (500)",
-)
 def test_a_decision_nested_a_thousand_levels_is_a_400(live: Live) -> None:
     value = "[" * 1000 + "]" * 1000
     response = httpx.post(
