@@ -108,7 +108,14 @@ class App {
     if (typeof BroadcastChannel === "function") {
       // The worker synced while no page answered: show what it brought.
       new BroadcastChannel(CHANNEL).onmessage = (e) => {
-        if (e.data && e.data.type === "synced" && e.data.user === this.user.id) this.afterSync();
+        if (!(e.data && e.data.type === "synced" && e.data.user === this.user.id)) return;
+        // Its request answered: the network is there, whatever this page last saw.
+        if (!this._running) {
+          this.state = "idle";
+          this.retries = 0;
+          clearTimeout(this._retryTimer);
+        }
+        this.afterSync();
       };
     }
   }
