@@ -12,6 +12,9 @@ function same(a, b) {
 export function changedFields(current, values) {
   const out = {};
   for (const [k, v] of Object.entries(values)) {
+    // A field the record does not carry yet (a newer form over older data) is sent only
+    // when the worker filled it in.
+    if (current && !(k in current) && (v == null || v === "")) continue;
     if (!current || !same(current[k], v)) out[k] = v;
   }
   return out;
