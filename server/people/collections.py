@@ -8,12 +8,14 @@ from typing import Any
 
 from server.audit import log as audit_log
 from server.i18n import gettext as _
+from server.people import checks
 from server.people.models import Household, Person
 from server.people.rules import mask_id_number, mask_phone, needs_special_report
 from server.people.values import MeasureKind, PersonCategory
 from server.sync.spec.collections import (
     AREA_ID,
     ID,
+    Change,
     Effect,
     HookContext,
     Hooks,
@@ -57,6 +59,18 @@ async def person_changed(
     return None
 
 
+async def validate_household(ctx: HookContext, change: Change) -> None:
+    checks.check_phone_field(change, "phone")
+
+
+async def validate_person(ctx: HookContext, change: Change) -> None:
+    checks.check_id_field(change, "id_number", ctx.now)
+    checks.check_phone_field(change, "phone")
+    checks.check_past_field(change, "arrival_date", ctx.now)
+    checks.check_past_field(change, "certificate_date", ctx.now)
+    checks.check_measure(change, ctx.now)
+
+
 HOUSEHOLDS = declare(
     "households",
     Household,
@@ -67,6 +81,7 @@ HOUSEHOLDS = declare(
     immutable=frozenset({"area_id"}),
     own_area=True,
     dependents=(("persons", "household_id"),),
+    hooks=Hooks(validate=validate_household),
     masks={"phone": mask_phone},
     fields={
         "area_id": AREA_ID,
@@ -85,10 +100,10 @@ PERSONS = declare(
     "arrival_date origin certificate_date measure notes",
     lambda: _("persons"),
     required=frozenset({"household_id", "name"}),
-    critical=frozenset({"household_id", "measure"}),
+    critical=frozenset({"household_id", "measure", "id_number"}),
     refs=(Ref("household_id", "households", area=True),),
     dependents=(("measures", "person_id"),),
-    hooks=Hooks(after_insert=person_added, after_update=person_changed),
+    hooks=Hooks(validate=validate_person, after_insert=person_added, after_update=person_changed),
     masks={"id_number": mask_id_number, "phone": mask_phone},
     fields={
         "household_id": ID,

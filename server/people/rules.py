@@ -190,7 +190,7 @@ def risk_category_for(
     risk_areas: Iterable[Mapping[str, Any]],
     on: date,
 ) -> PersonCategory | None:
-    """"returnee_mid_high" when `origin` ({province, city, district}) lies in a medium- or
+    """ "returnee_mid_high" when `origin` ({province, city, district}) lies in a medium- or
     high-risk area in effect on `on`, else None (the worker picks low or abroad).
 
     A risk area is in effect from ``effective_from`` (inclusive) until ``effective_to``

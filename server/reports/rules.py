@@ -44,7 +44,13 @@ def missing_grids(grid_ids: Iterable[int], reported_grid_ids: Iterable[int]) -> 
 
 
 #: The counts a daily report carries; a zero report has them all at 0.
-REPORT_COUNTS = ("households_visited", "new_returnees", "under_measure", "checks_done", "fever_found")
+REPORT_COUNTS = (
+    "households_visited",
+    "new_returnees",
+    "under_measure",
+    "checks_done",
+    "fever_found",
+)
 
 
 def has_findings(report: Mapping[str, Any] | None) -> bool:
