@@ -24,7 +24,9 @@ export function changedFields(current, values) {
 export async function saveRecord(app, col, id, values) {
   const { model, store } = app;
   const current = id ? model.get(col, id) : null;
-  const data = current ? changedFields(current, values) : { ...values };
+  // A new record leaves out what is empty: the server's defaults say the same.
+  const data = current ? changedFields(current, values)
+    : Object.fromEntries(Object.entries(values).filter(([, v]) => v != null && v !== ""));
   if (!Object.keys(data).length) return null;
   const rid = id || orderedId();
   const entry = await store.enqueue({

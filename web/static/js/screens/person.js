@@ -149,7 +149,10 @@ export function personForm(app, personId, householdId) {
   contactOptions(app, form, hid, personId);
   setFormValues(form, p || { category: "resident", measure: "none", sex: "" });
   const state = { measureTouched: false };
-  form.elements.measure.addEventListener("change", () => { state.measureTouched = true; });
+  // The worker's own choice stands (the element hears it before the form's listeners).
+  for (const type of ["input", "change"]) {
+    form.elements.measure.addEventListener(type, () => { state.measureTouched = true; });
+  }
   const warn = personWarnings(app, form, p, state);
   form.addEventListener("input", warn);
   form.addEventListener("change", warn);
