@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e import helpers as h
-from tests.e2e.conftest import LiveServer, shot
+from tests.e2e.conftest import SCREENSHOTS, LiveServer, shot
 from tests.e2e.fixtures import hid, mid, pid
 
 pytestmark = pytest.mark.e2e
@@ -21,6 +21,11 @@ ERROR = "#form [data-f=error]"
 def _new_person(page: Page, household: str, name: str) -> None:
     h.goto_hash(page, f"#/h/{household}/p/new", "#f-name")
     page.fill("#f-name", name)
+
+
+def _full_shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def _shift(today: str, days: int) -> str:
@@ -86,9 +91,7 @@ def test_high_risk_returnee_gets_the_required_measure(
     page.select_option("#f-contact_of", pid(1, 1))
     page.fill("#f-quarantine_place", "县隔离酒店")
     page.evaluate("window.scrollTo(0, 0)")
-    page.set_viewport_size({"width": 360, "height": 1700})
-    shot(page, "22-returnee-form")
-    page.set_viewport_size({"width": 360, "height": 740})
+    _full_shot(page, "22-returnee-form")
 
     # Another measure needs a reason.
     page.select_option("#f-measure", "home_quarantine")
@@ -148,7 +151,8 @@ def test_follow_up_screen_and_transfer(page: Page, server: LiveServer, today: st
         "getComputedStyle(document.querySelector('#follow-checks li.fever')).color"
     ) == "rgb(185, 28, 28)"
     assert page.locator("#follow-missed li.late").count() >= 1
-    shot(page, "23-follow-up")
+    page.evaluate("document.getElementById('toast').hidden = true")
+    _full_shot(page, "23-follow-up")
 
     h.goto_hash(page, f"#/p/{pid(5, 3)}", "#f-name")
     assert page.locator("[data-act=hospital]").is_visible()
@@ -161,3 +165,38 @@ def test_follow_up_screen_and_transfer(page: Page, server: LiveServer, today: st
     assert server.query(
         "SELECT status, end_date FROM measures WHERE person_id = ? AND kind = 'home_quarantine'",
         (pid(5, 3).replace("-", ""),)) == [("transferred", today)]
+
+
+def test_zero_report_refused_over_a_report_with_findings(page: Page, server: LiveServer) -> None:
+    h.sign_in(page)
+    h.goto_hash(page, "#/report", "#f-under_measure")
+    page.fill("#f-new_returnees", "1")
+    page.fill("#f-fever_found", "1")
+    page.click("#form button[type=submit]")
+    page.wait_for_function("document.querySelector('[data-f=status]').dataset.state === 'reported'")
+    assert page.is_disabled("#zero-report")
+    why = page.locator("[data-f=zero_why]").inner_text()
+    assert "零报告不能覆盖" in why, why
+    # The screen never says "zero report" beside the counts it shows.
+    assert "零报告" not in page.locator("[data-f=status]").inner_text()
+    assert page.input_value("#f-fever_found") == "1"
+    page.evaluate("document.getElementById('toast').hidden = true")
+    shot(page, "24-report-zero-refused")
+
+    # Forcing the click (a stale screen) still files nothing.
+    page.evaluate("document.getElementById('zero-report').disabled = false")
+    page.click("#zero-report")
+    page.wait_for_function(
+        "document.querySelector('#form [data-f=error]').textContent.includes('零报告不能覆盖')")
+    assert page.evaluate("wangge.model.list('daily_reports').map((r) => r.is_zero)") == [False]
+
+    # Correcting the report is possible: the new counts replace the old ones.
+    assert page.locator("#form button[type=submit]").inner_text() == "修改日报"
+    page.fill("#f-fever_found", "2")
+    page.click("#form button[type=submit]")
+    page.wait_for_function("document.querySelector('#f-fever_found').value === '2'")
+    h.sync_until_clean(page)
+    assert page.evaluate("wangge.model.rejected") == []
+    assert server.query("SELECT is_zero, fever_found, new_returnees FROM daily_reports") == [
+        (0, 2, 1)
+    ]

@@ -36,6 +36,7 @@ export function report(app) {
   const submitButton = $(form, 'button[type="submit"]');
   setFormValues(form, app.model.reportCounts(day));
   let reportId = null;
+  let shownKey = null;
 
   // The status and the counts beside it always tell the same story: a filed report shows
   // its own counts (a zero report shows zeros), not the phone's fresh ones.
@@ -43,7 +44,11 @@ export function report(app) {
     const rec = reportId ? app.model.get("daily_reports", reportId) : null;
     setText(status, statusText(app, rec));
     status.dataset.state = rec ? (rec.is_zero ? "zero" : "reported") : "missing";
-    if (rec) setFormValues(form, rec);
+    // Only a report that changed (filed here, or another phone's brought by a sync)
+    // replaces the counts on screen: a refresh never overwrites what is being typed.
+    const key = rec ? JSON.stringify([rec.is_zero, ...COUNTS.map((k) => rec[k])]) : null;
+    if (rec && key !== shownKey) setFormValues(form, rec);
+    shownKey = key;
     const why = zeroState(rec);
     zeroButton.disabled = Boolean(why);
     setText(zeroWhy, why);
@@ -78,6 +83,11 @@ export function report(app) {
     submit(false);
   });
   zeroButton.addEventListener("click", () => {
+    const refused = zeroState(reportId ? app.model.get("daily_reports", reportId) : null);
+    if (refused) {
+      setText(error, refused);
+      return;
+    }
     const now = app.model.reportCounts(day);
     // A zero report says "nothing new": check the phone's data agrees before filing it.
     const news = now.new_returnees + now.fever_found;
