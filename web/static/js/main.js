@@ -79,6 +79,7 @@ class App {
     this.ready = true;
     document.documentElement.dataset.ready = "1";
     this.wire();
+    this.followLanguage();
     this.persisted = await ensurePersisted(this.store).catch(() => "unsupported");
     this.checkStorage();
     this.sync("open");
@@ -269,6 +270,23 @@ class App {
     const names = others.map((u) => t("other_user", { name: u.name || `#${u.id}`, n: u.pending }));
     setText(banner, names.length ? t("others_pending", { names: names.join("、") }) : "");
     show(banner, names.length > 0);
+  }
+
+  // The language chosen on a web page (/lang/..., the same cookie) applies here too: the
+  // cached shell is in the old language, so fetch the shell again and reopen. Offline the
+  // shell stays as it is and the next open tries again.
+  async followLanguage() {
+    const m = /(?:^|;\s*)lang=([^;]*)/.exec(document.cookie);
+    const wanted = m ? (m[1].startsWith("en") ? "en" : "zh-CN") : null;
+    const shown = document.documentElement.lang === "en" ? "en" : "zh-CN";
+    if (!wanted || wanted === shown || this._followedLanguage) return false;
+    this._followedLanguage = true;
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      const answer = await askWorker({ type: "recache-shell" });
+      if (!answer || !answer.ok) return false;
+    }
+    location.reload();
+    return true;
   }
 
   async switchLanguage(code) {
