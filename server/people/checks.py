@@ -20,7 +20,7 @@ from server.people.rules import (
     check_phone,
     required_measure,
 )
-from server.people.values import CertificateState, MeasureKind
+from server.people.values import CertificateState, MeasureKind, PersonCategory
 from server.sync.spec.collections import Change, Rejected
 
 #: UTC+14 is the earliest calendar on Earth: a day after that day's date is in the future
@@ -85,8 +85,9 @@ def check_measure(change: Change, now: datetime) -> None:
     if not any(changed(change, name) for name in _MEASURE_INPUTS):
         return
     values: Mapping[str, Any] = change.values
-    category = values.get("category")
-    if category is None or values.get("measure") != MeasureKind.NONE:
+    # a new record's missing fields take the column defaults: a resident under no measure
+    category = values.get("category") or PersonCategory.RESIDENT
+    if (values.get("measure") or MeasureKind.NONE) != MeasureKind.NONE:
         return
     today = latest_today(now)
     state: CertificateState = certificate_state(
