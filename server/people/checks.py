@@ -20,7 +20,7 @@ from server.people.rules import (
     check_phone,
     required_measure,
 )
-from server.people.values import CertificateState, MeasureKind
+from server.people.values import CertificateState, MeasureKind, PersonCategory
 from server.sync.spec.collections import Change, Rejected
 
 #: UTC+14 is the earliest calendar on Earth: a day after that day's date is in the future
@@ -79,24 +79,28 @@ def check_past_field(change: Change, name: str, now: datetime) -> None:
 _MEASURE_INPUTS = ("category", "measure", "measure_reason", "arrival_date", "certificate_date")
 
 
-def check_measure(change: Change, now: datetime) -> None:
-    """A returnee whose category requires a measure gets it, unless the worker chose
-    another one and wrote why (``measure_reason``): "none" without a reason is refused."""
+def measure_missing(change: Change, now: datetime) -> bool:
+    """The write leaves a returnee whose category requires a measure under none, with no
+    reason given (``measure_reason``): the worker must choose the measure or say why not.
+    (Whether the person already had a measure that ended is the caller's question.)"""
     if not any(changed(change, name) for name in _MEASURE_INPUTS):
-        return
+        return False
     values: Mapping[str, Any] = change.values
-    category = values.get("category")
-    if category is None or values.get("measure") != MeasureKind.NONE:
-        return
+    # a new record's missing fields take the column defaults: a resident under no measure
+    category = values.get("category") or PersonCategory.RESIDENT
+    if (values.get("measure") or MeasureKind.NONE) != MeasureKind.NONE:
+        return False
     today = latest_today(now)
     state: CertificateState = certificate_state(
         values.get("certificate_date"), values.get("arrival_date"), today
     )
     if required_measure(category, state) == MeasureKind.NONE:
-        return
-    if (values.get("measure_reason") or "").strip():
-        return
-    raise Rejected(
+        return False
+    return not (values.get("measure_reason") or "").strip()
+
+
+def measure_required() -> Rejected:
+    return Rejected(
         "invalid",
         _("This returnee's category requires a measure: choose it, or give a reason for another."),
         "measure",

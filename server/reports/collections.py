@@ -32,12 +32,7 @@ async def validate(_ctx: HookContext, change: Change) -> None:
         return
     if change.id != daily_report_id(change.area_id, report_date):
         raise Rejected("id_mismatch", _("A daily report's id must come from its grid and date."))
-    values = change.values
-    if values.get("is_zero") and any(values.get(name) for name in REPORT_COUNTS):
-        raise Rejected(
-            "invalid", _("A zero report counts nothing: all its counts are 0."), "is_zero"
-        )
-    if values.get("is_zero") and change.record is not None:
+    if change.values.get("is_zero") and change.record is not None:
         stored = {name: getattr(change.record, name) for name in ("is_zero", *REPORT_COUNTS)}
         if has_findings(stored):
             raise Rejected(

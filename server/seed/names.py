@@ -74,6 +74,28 @@ MID_HIGH_ORIGINS = (
     "吉林省长春市公主岭市",
     "北京市大兴区天宫院街道",
 )
+#: the same places picked as the app picks them (province, city, district): the demo's
+#: risk_areas list each of them
+MID_HIGH_AREAS = (
+    ("河北省", "石家庄市", "藁城区"),
+    ("河北省", "邢台市", "南宫市"),
+    ("黑龙江省", "哈尔滨市", "呼兰区"),
+    ("黑龙江省", "绥化市", "望奎县"),
+    ("吉林省", "长春市", "公主岭市"),
+    ("北京市", "北京市", "大兴区"),
+)
+#: a place that was on the list and came off it before any demo arrival
+PAST_RISK_AREA = ("辽宁省", "大连市", "金州区")
+
+
+def split_origin(text: str) -> tuple[str, str, str]:
+    """ "广东省广州市" -> ("广东省", "广州市", ""); a municipality is its own city."""
+    if "省" in text:
+        province, rest = text.split("省", 1)
+        return province + "省", rest, ""
+    return text, text, ""
+
+
 ABROAD_ORIGINS = ("日本", "韩国", "马来西亚", "新加坡", "意大利", "阿联酋", "俄罗斯", "美国")
 
 SYMPTOMS = ("fever", "cough", "sore_throat", "fatigue", "headache", "diarrhoea")
