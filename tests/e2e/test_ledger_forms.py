@@ -78,12 +78,19 @@ def test_high_risk_returnee_gets_the_required_measure(
 ) -> None:
     h.sign_in(page)
     _new_person(page, hid(1), "王归来")
-    page.select_option("#f-category", "returnee_mid_high")
-    # The rules put the measure in the form; the returnee's fields appear.
-    assert page.input_value("#f-measure") == "central_quarantine"
+    page.select_option("#f-category", "returnee_low")
+    # The origin, picked from the synced risk areas, suggests the category.
+    assert page.evaluate(
+        "[...document.querySelectorAll('#origin-provinces option')].map((o) => o.value)"
+    ) == ["湖北省"]
     page.fill("#f-origin_province", "湖北省")
     page.fill("#f-origin_city", "武汉市")
     page.fill("#f-origin_district", "江汉区")
+    assert page.locator("[data-w=risk]").inner_text() == "按中高风险地区名单应为：返乡人员（中高风险地区）"
+    page.select_option("#f-category", "returnee_mid_high")
+    assert page.locator("[data-w=risk]").inner_text() == ""
+    # The rules put the measure in the form.
+    assert page.input_value("#f-measure") == "central_quarantine"
     page.fill("#f-arrival_date", today)
     page.fill("#f-transport", "火车")
     page.fill("#f-itinerary", "武汉—郑州—本村")

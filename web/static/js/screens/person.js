@@ -103,7 +103,7 @@ function personWarnings(app, form, before, state) {
     else if (!certText && returnee && cert === "missing") certText = t("cert_missing");
     setText(hint("cert"), certText);
     // The rules' measure is put in the form unless the worker chose one by hand.
-    if (!state.measureTouched && measure !== "none" && (before ? before.measure || "none" : "none") === "none") {
+    if (!state.measureTouched && (before ? before.measure || "none" : "none") === "none") {
       form.elements.measure.value = measure;
     }
     const differs = measure !== "none" && form.elements.measure.value !== measure;
