@@ -56,8 +56,8 @@ def test_offline_cold_start_never_claims_synced(
     ctx.set_offline(True)
     page.reload()
     h.wait_ready(page)
-    page.wait_for_function("wangge.state === 'offline'")
-    assert page.evaluate(BAR).startswith("离线")
+    page.wait_for_function(f"wangge.state === 'offline' && ({BAR}).startsWith('离线')")
+    assert not page.evaluate(BAR).startswith("已同步")
     ctx.set_offline(False)
     page.wait_for_function("wangge.state === 'idle' && !wangge._running", timeout=10_000)
 

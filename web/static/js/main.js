@@ -171,7 +171,11 @@ class App {
     if (!this.model || this.state === "upgrade") return { ok: false, kind: this.state };
     const before = this.state;
     clearTimeout(this._retryTimer);
-    this.setState("syncing");
+    // A quiet retry while offline keeps saying "offline" until a request gets through:
+    // the bar does not flicker every few seconds.
+    if (!(before === "offline" && (reason === "retry" || reason === "offline-hint"))) {
+      this.setState("syncing");
+    }
     // A first sync says so at once, before the first page of the ledger arrives.
     if (this.lastSync == null) this.bar.progress({ received: 0, remaining: null });
     const client = new SyncClient({
