@@ -86,7 +86,8 @@ def test_high_risk_returnee_gets_the_required_measure(
     page.fill("#f-origin_province", "湖北省")
     page.fill("#f-origin_city", "武汉市")
     page.fill("#f-origin_district", "江汉区")
-    assert page.locator("[data-w=risk]").inner_text() == "按中高风险地区名单应为：返乡人员（中高风险地区）"
+    suggested = page.locator("[data-w=risk]").inner_text()
+    assert suggested == "按中高风险地区名单应为：返乡人员（中高风险地区）"
     page.select_option("#f-category", "returnee_mid_high")
     assert page.locator("[data-w=risk]").inner_text() == ""
     # The rules put the measure in the form.
@@ -108,28 +109,32 @@ def test_high_risk_returnee_gets_the_required_measure(
     page.click("#form button[type=submit]")
     page.wait_for_selector("#members")
 
-    person = page.evaluate(
-        "wangge.model.list('persons').find((p) => p.name === '王归来')"
-    )
+    person = page.evaluate("wangge.model.list('persons').find((p) => p.name === '王归来')")
     assert person["measure"] == "central_quarantine"
-    measure = page.evaluate(
-        "(id) => wangge.model.measures(id)[0]", person["id"]
-    )
+    measure = page.evaluate("(id) => wangge.model.measures(id)[0]", person["id"])
     assert (measure["kind"], measure["status"], measure["start_date"], measure["end_date"]) == (
-        "central_quarantine", "active", today, _shift(today, 14))
+        "central_quarantine",
+        "active",
+        today,
+        _shift(today, 14),
+    )
     tests = page.evaluate(
         "(id) => wangge.model.list('tests').filter((t) => t.person_id === id)"
-        ".map((t) => t.due_date).sort()", person["id"])
+        ".map((t) => t.due_date).sort()",
+        person["id"],
+    )
     assert tests == [today, _shift(today, 13)]
 
     h.sync_until_clean(page)
     assert page.evaluate("wangge.model.rejected") == []
     rows = server.query(
         "SELECT kind, status, start_date, end_date FROM measures WHERE person_id = ?",
-        (person["id"].replace("-", ""),))
+        (person["id"].replace("-", ""),),
+    )
     assert rows == [("central_quarantine", "active", today, _shift(today, 14))]
-    assert server.query("SELECT count(*) FROM tests WHERE person_id = ?",
-                        (person["id"].replace("-", ""),)) == [(2,)]
+    assert server.query(
+        "SELECT count(*) FROM tests WHERE person_id = ?", (person["id"].replace("-", ""),)
+    ) == [(2,)]
 
     # Follow-up: day 1 of 14, the tests due; then release.
     h.goto_hash(page, f"#/p/{person['id']}/follow", "#follow-tests li")
@@ -153,10 +158,12 @@ def test_follow_up_screen_and_transfer(page: Page, server: LiveServer, today: st
     h.goto_hash(page, f"#/p/{pid(5, 3)}/follow", "#follow-checks li")
     assert "第 4 天（共 14 天）" in page.locator("[data-f=day]").inner_text()
     fever = page.locator("#follow-checks li.fever")
-    assert fever.count() == 1 and "37.6" in fever.inner_text()
-    assert page.evaluate(
-        "getComputedStyle(document.querySelector('#follow-checks li.fever')).color"
-    ) == "rgb(185, 28, 28)"
+    assert fever.count() == 1
+    assert "37.6" in fever.inner_text()
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('#follow-checks li.fever')).color")
+        == "rgb(185, 28, 28)"
+    )
     assert page.locator("#follow-missed li.late").count() >= 1
     page.evaluate("document.getElementById('toast').hidden = true")
     _full_shot(page, "23-follow-up")
@@ -171,7 +178,8 @@ def test_follow_up_screen_and_transfer(page: Page, server: LiveServer, today: st
     assert page.evaluate("wangge.model.rejected") == []
     assert server.query(
         "SELECT status, end_date FROM measures WHERE person_id = ? AND kind = 'home_quarantine'",
-        (pid(5, 3).replace("-", ""),)) == [("transferred", today)]
+        (pid(5, 3).replace("-", ""),),
+    ) == [("transferred", today)]
 
 
 def test_zero_report_refused_over_a_report_with_findings(page: Page, server: LiveServer) -> None:
@@ -194,7 +202,8 @@ def test_zero_report_refused_over_a_report_with_findings(page: Page, server: Liv
     page.evaluate("document.getElementById('zero-report').disabled = false")
     page.click("#zero-report")
     page.wait_for_function(
-        "document.querySelector('#form [data-f=error]').textContent.includes('零报告不能覆盖')")
+        "document.querySelector('#form [data-f=error]').textContent.includes('零报告不能覆盖')"
+    )
     assert page.evaluate("wangge.model.list('daily_reports').map((r) => r.is_zero)") == [False]
 
     # Correcting the report is possible: the new counts replace the old ones.

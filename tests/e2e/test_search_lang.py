@@ -33,8 +33,9 @@ def test_language_from_a_web_page_reaches_the_app(page: Page, server: LiveServer
     page.goto("/lang/en?next=/")
     page.goto("/app")
     # The cached shell was Chinese: the app fetches the English one and reopens.
-    page.wait_for_function("document.documentElement.lang === 'en' && "
-                           "document.documentElement.dataset.ready === '1'")
+    page.wait_for_function(
+        "document.documentElement.lang === 'en' && document.documentElement.dataset.ready === '1'"
+    )
     assert page.locator(".tabs a[data-tab=households]").inner_text() == "Ledger"
     # Offline afterwards it stays English: the worker's cached shell changed.
     page.context.set_offline(True)

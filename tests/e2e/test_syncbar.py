@@ -41,9 +41,8 @@ def test_offline_edit_waits_then_syncs_within_seconds(
         f"({BAR}) === '已同步 · 无待同步' && wangge.state === 'idle'", timeout=10_000
     )
     print(f"synced {time.monotonic() - started:.1f} s after the network returned")
-    assert server.query("SELECT notes FROM households WHERE id = ?", (hid(3).replace("-", ""),)) == [
-        ("离线时的修改",)
-    ]
+    rows = server.query("SELECT notes FROM households WHERE id = ?", (hid(3).replace("-", ""),))
+    assert rows == [("离线时的修改",)]
 
 
 def test_offline_cold_start_never_claims_synced(
