@@ -24,8 +24,12 @@ def _new_person(page: Page, household: str, name: str) -> None:
 
 
 def _full_shot(page: Page, name: str) -> None:
+    """The whole screen in one picture, as tall as its content, the tabs at the bottom."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    height = page.evaluate("document.scrollingElement.scrollHeight")
+    page.set_viewport_size({"width": 360, "height": height})
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    page.set_viewport_size({"width": 360, "height": 740})
 
 
 def _shift(today: str, days: int) -> str:
