@@ -179,7 +179,9 @@ async def issue_token(request: AnyRequest, session: Session, settings: AppSettin
     if user is None:
         await session.commit()  # the failed attempt stays in the audit log
         raise _bad_credentials()
-    return await service.issue_device(session, user, body.device_name)
+    return await service.issue_device(
+        session, user, body.device_name, request.headers.get("user-agent", "")
+    )
 
 
 @post("/api/devices", status_code=201, guards=[cookie_writes_need_csrf])
@@ -195,10 +197,14 @@ async def create_device(
         if user is None:
             await session.commit()  # the failed attempt stays in the audit log
             raise _bad_credentials()
-        return await service.issue_device(session, user, body.name)
+        return await service.issue_device(
+            session, user, body.name, request.headers.get("user-agent", "")
+        )
     if maybe_identity is None:
         raise Unauthorized(_("Please sign in."), code="unauthorized")
-    return await service.issue_device(session, maybe_identity.user, body.name)
+    return await service.issue_device(
+        session, maybe_identity.user, body.name, request.headers.get("user-agent", "")
+    )
 
 
 @get("/api/devices", guards=[signed_in])
