@@ -17,9 +17,11 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ControllerRouterHandler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server import __version__, i18n
+from server import __version__, i18n, security_headers
+from server.accounts import lifetimes
 from server.accounts.auth import EXCEPTION_HANDLERS as AUTH_EXCEPTION_HANDLERS
-from server.config import Settings
+from server.accounts.throttle import EXCEPTION_HANDLERS as THROTTLE_EXCEPTION_HANDLERS
+from server.config import Settings, with_secret_key
 from server.db import make_engine, make_sessionmaker
 from server.errors import DomainError
 from server.web.errors import exception_handlers
@@ -52,12 +54,16 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     ]
 
 
-async def _set_request_locale(request: Request[Any, Any, Any]) -> None:
-    i18n.set_locale(i18n.pick_locale(request.cookies.get(i18n.LOCALE_COOKIE)))
+def _before_request(settings: Settings) -> Any:
+    async def set_request_context(request: Request[Any, Any, Any]) -> None:
+        i18n.set_locale(i18n.pick_locale(request.cookies.get(i18n.LOCALE_COOKIE)))
+        lifetimes.use(settings)
+
+    return set_request_context
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or Settings.from_env()
+    settings = with_secret_key(settings or Settings.from_env())
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
 
@@ -80,7 +86,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "settings": Provide(provide_settings, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
         },
-        exception_handlers={**exception_handlers(), **AUTH_EXCEPTION_HANDLERS},
+        exception_handlers={
+            **exception_handlers(),
+            **AUTH_EXCEPTION_HANDLERS,
+            **THROTTLE_EXCEPTION_HANDLERS,
+        },
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,
             engine=JinjaTemplateEngine,
@@ -89,7 +99,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Wangge 网格防控", version=__version__, path="/schema"),
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
-        before_request=_set_request_locale,
+        before_request=_before_request(settings),
+        before_send=[security_headers.before_send(settings)],
         debug=settings.debug,
     )
     app.state.settings = settings

@@ -20,11 +20,12 @@ from litestar.types import ExceptionHandlersMap
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.accounts import service
+from server.accounts import lifetimes, service
 from server.accounts.guard import Principal, principal_for
 from server.accounts.models import Device, User
 from server.accounts.passwords import hash_token
 from server.config import Settings
+from server.db import utcnow
 from server.errors import Forbidden, Unauthorized
 from server.i18n import gettext as _
 from server.web.errors import wants_json
@@ -71,6 +72,14 @@ async def device_from_token(session: AsyncSession, token: str) -> tuple[User, De
     if device.revoked_at is not None:
         raise Unauthorized(
             _("This device was signed out. Please sign in again."), code="device_revoked"
+        )
+    last_used = lifetimes.device_last_used(
+        device.created_at, device.last_seen_at, device.last_sync_at
+    )
+    if lifetimes.idle_expired(last_used, utcnow(), lifetimes.current().device_idle):
+        raise Unauthorized(
+            _("This device was not used for a long time and was signed out. Please sign in again."),
+            code="device_expired",
         )
     if not user.active:
         raise Unauthorized(_("This account is disabled."), code="unauthorized")
@@ -194,7 +203,11 @@ async def authenticate(
     token = bearer_token(request)
     async with db() as session:
         if token is not None:
-            user, _device = await device_from_token(session, token)
+            user, device = await device_from_token(session, token)
+            now = utcnow()
+            if lifetimes.due_for_touch(device.last_seen_at, now, lifetimes.DEVICE_TOUCH_EVERY):
+                device.last_seen_at = now  # an API call is a use too (a sync sets it anyway)
+                await session.commit()
         else:
             found = await _cookie_user(session, request)
             if found is None:

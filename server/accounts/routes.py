@@ -13,19 +13,22 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
-from server.accounts import service
+from server.accounts import service, throttle
 from server.accounts.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
     authenticate,
+    bearer_token,
     csrf_token_for,
     current_user,
+    device_from_token,
     expired_session_cookie,
     page_principal,
     require_csrf,
     safe_next,
     session_cookie,
 )
+from server.accounts.guard import principal_for
 from server.accounts.passwords import new_token
 from server.accounts.schemas import DeviceCreate, DeviceIssued, DeviceList, DeviceOut, TokenRequest
 from server.accounts.schemas import UserOut as UserOutSchema
@@ -150,9 +153,16 @@ async def login_submit(request: AnyRequest, db: DB, settings: AppSettings) -> Re
         return _login_page(
             settings, csrf_cookie, next_path=next_path, status=400, error=error, phone=phone
         )
-    async with transaction(db) as session:
-        user = await service.check_credentials(session, phone, password, via="page")
-        token = await service.start_session(session, user) if user else None
+    try:
+        token = await throttle.sign_in(
+            db, settings, request, phone, password, via="page", then=service.start_session
+        )
+    except throttle.SignInThrottled as exc:
+        page = _login_page(
+            settings, csrf_cookie, next_path=next_path, status=429, error=exc.message, phone=phone
+        )
+        page.headers.update(exc.headers)
+        return page
     if token is None:
         return _login_page(
             settings,
@@ -182,9 +192,15 @@ async def logout(request: AnyRequest, db: DB, settings: AppSettings) -> Response
 async def issue_token(request: AnyRequest, db: DB, settings: AppSettings) -> DeviceIssued:
     """Sign in with phone and password and get a device token (for programs)."""
     body = await _json_body(request, settings, TokenRequest)
-    async with transaction(db) as session:
-        user = await service.check_credentials(session, body.phone, body.password, via="api")
-        issued = await service.issue_device(session, user, body.device_name) if user else None
+    issued = await throttle.sign_in(
+        db,
+        settings,
+        request,
+        body.phone,
+        body.password,
+        via="api",
+        then=lambda session, user: service.issue_device(session, user, body.device_name),
+    )
     if issued is None:
         raise _bad_credentials()
     return issued
@@ -195,17 +211,32 @@ async def create_device(request: AnyRequest, db: DB, settings: AppSettings) -> D
     """A device token for the signed-in page session, or for ``{phone, password}``."""
     body = await _json_body(request, settings, DeviceCreate)
     if body.phone is not None or body.password is not None:
-        async with transaction(db) as session:
-            user = await service.check_credentials(
-                session, body.phone or "", body.password or "", via="api"
-            )
-            issued = await service.issue_device(session, user, body.name) if user else None
+        issued = await throttle.sign_in(
+            db,
+            settings,
+            request,
+            body.phone or "",
+            body.password or "",
+            via="api",
+            then=lambda session, user: service.issue_device(session, user, body.name),
+        )
         if issued is None:
             raise _bad_credentials()
         return issued
     user, _principal = await authenticate(request, db)
     async with transaction(db) as session:
         return await service.issue_device(session, user, body.name)
+
+
+@post("/api/auth/sign-out", status_code=200)
+async def sign_out_device(request: AnyRequest, db: DB) -> DeviceOut:
+    """The field app signs out: the calling device's own token is revoked (bearer only)."""
+    token = bearer_token(request)
+    if token is None:
+        raise Unauthorized(_("Send the device token: Authorization: Bearer <token>."))
+    async with transaction(db) as session:
+        user, device = await device_from_token(session, token)
+        return await service.revoke_device(session, await principal_for(session, user), device.id)
 
 
 @get("/api/devices")
@@ -282,6 +313,7 @@ ROUTES: list[ControllerRouterHandler] = [
     login_submit,
     logout,
     issue_token,
+    sign_out_device,
     create_device,
     list_devices,
     revoke_device,
