@@ -136,7 +136,9 @@ async def test_an_address_is_throttled_across_phones(client: Client, worker: Use
     assert (await _token(client, PHONE, DEFAULT_PASSWORD)).status_code == 429
 
 
-async def test_the_counters_are_shared_by_server_processes(settings: Settings, worker: User) -> None:
+async def test_the_counters_are_shared_by_server_processes(
+    settings: Settings, worker: User
+) -> None:
     # two apps over one database stand for two server processes
     async with (
         AsyncTestClient(app=create_app(settings)) as one,
