@@ -32,9 +32,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sign_in_failures", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_sign_in_failures_at"), ["at"], unique=False)
-        batch_op.create_index(
-            "ix_sign_in_failures_phone_key_at", ["phone_key", "at"], unique=False
-        )
+        batch_op.create_index("ix_sign_in_failures_phone_key_at", ["phone_key", "at"], unique=False)
         batch_op.create_index(
             "ix_sign_in_failures_address_key_at", ["address_key", "at"], unique=False
         )
