@@ -177,9 +177,13 @@ async def test_healthz_answers_while_sign_ins_are_verifying(
         nonlocal busy
         with lock:
             busy += 1
-            if busy == passwords.HASH_THREADS:
+            if busy == passwords.HASH_THREADS:  # that many verifying at the same time
                 loop.call_soon_threadsafe(all_busy.set)
-        release.wait(timeout=30)  # on the event loop (the bug) this would block everything
+        # On the event loop (the bug) this blocks everything, one sign-in after another:
+        # never are all of them verifying at once, and the wait below times out.
+        release.wait(timeout=10)
+        with lock:
+            busy -= 1
         return real(password_hash, password)
 
     monkeypatch.setattr(passwords, "verify_password", slow_verify)
@@ -209,7 +213,8 @@ async def test_security_headers_and_no_store_on_personal_responses(
     client: Client, worker: User
 ) -> None:
     await sign_in(client, PHONE)
-    for path in ("/", "/devices", "/api/me", "/api/devices", "/login", "/no/such/page"):
+    paths = ("/", "/devices", "/api/me", "/api/devices", "/api/conflicts", "/login", "/x/y")
+    for path in paths:
         response = await client.get(path, follow_redirects=False)
         headers = response.headers
         assert "frame-ancestors 'none'" in headers["content-security-policy"], path
