@@ -54,12 +54,13 @@ def retry_after(
 ) -> int | None:
     """Seconds to wait before one more attempt, or None when it may go ahead now.
 
-    ``failures``: when the earlier failed attempts happened (any order; those outside the
-    window do not count). ``limit`` <= 0 turns the rule off.
+    ``failures``: when the other failed attempts happened (any order; those before the
+    window do not count). One stamped a moment after ``now`` counts too: it is a parallel
+    attempt that started later but was written first. ``limit`` <= 0 turns the rule off.
     """
     if limit <= 0:
         return None
-    recent = sorted(t for t in failures if now - window < t <= now)
+    recent = sorted(t for t in failures if now - window < t)
     if len(recent) < limit:
         return None
     # allowed again once all but limit - 1 of them have left the window
