@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 export WANGGE_DATABASE_URL ?= sqlite+aiosqlite:///data/wangge.db
 
-.PHONY: help install system-deps pg run migrate seed test lint typecheck unit e2e soak bench clean
+.PHONY: help install system-deps pg run migrate seed test lint typecheck unit slow e2e soak bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -43,22 +43,25 @@ run: seed ## set up and start the app on http://127.0.0.1:8000 with demo data (S
 	WANGGE_SECURE_COOKIES=$${WANGGE_SECURE_COOKIES:-0} $(PY) -m server run --host 127.0.0.1 --port 8000
 
 lint: install ## ruff lint and format check
-	$(VENV)/bin/ruff check server tests bench migrations devkit
-	$(VENV)/bin/ruff format --check server tests bench migrations devkit
+	$(VENV)/bin/ruff check server wangge_protocol wangge_client tests bench migrations devkit
+	$(VENV)/bin/ruff format --check server wangge_protocol wangge_client tests bench migrations devkit
 
-typecheck: install ## mypy --strict on server/
+typecheck: install ## mypy --strict on server/, wangge_protocol/, wangge_client/
 	$(VENV)/bin/mypy
 
-unit: install pg ## the unit and integration suites on SQLite and PostgreSQL
-	$(VENV)/bin/pytest tests -m "not e2e and not soak" -q -p no:cacheprovider $(PYTEST_ARGS)
+unit: install pg ## fast feedback: unit and integration suites on both databases, minus the slow ones
+	$(VENV)/bin/pytest tests -m "not e2e and not soak and not slow" -q -p no:cacheprovider $(PYTEST_ARGS)
+
+slow: install pg ## the slow suites: demo seed, sync properties, concurrency, schema fuzzing, crash and restart
+	$(VENV)/bin/pytest tests -m "slow and not e2e and not soak" -q -p no:cacheprovider $(PYTEST_ARGS)
 
 e2e: install system-deps ## the browser tests in headless Chromium
 	$(VENV)/bin/pytest tests/e2e -m e2e -q -p no:cacheprovider $(PYTEST_ARGS)
 
-test: install system-deps pg lint typecheck unit e2e ## everything CI runs: lint, types, all suites, both databases
+test: install system-deps pg lint typecheck unit slow e2e ## everything CI runs: lint, types, all suites, both databases
 
-soak: install pg ## long property runs of the sync engine (many examples)
-	WANGGE_SOAK=1 $(VENV)/bin/pytest tests -m soak -q -p no:cacheprovider $(PYTEST_ARGS)
+soak: install pg ## long runs: sync properties, fuzzers, crash and restart (many examples, many kills)
+	WANGGE_SOAK=1 $(VENV)/bin/pytest tests -m "soak or slow" -q -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: install pg system-deps ## benchmarks; figures printed and written to bench/results/
 	$(PY) -m bench

@@ -1,6 +1,7 @@
 """`python -m bench [--pg] [--no-pwa]`: the sync benchmark, then the PWA one if present.
 
-Prints a table of measured figures against DESIGN.md's targets and writes every figure to
+Prints a table of measured figures against the targets (bench/netsim.py) and writes every
+figure to
 bench/results/<UTC timestamp>.json and bench/results/latest.json.
 """
 

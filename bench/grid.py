@@ -1,4 +1,5 @@
-"""The benchmark's grid: exactly the one of DESIGN.md "Targets" and a day's work on it.
+"""The benchmark's grid, the size the targets (bench/netsim.py) are set for, and a day's work
+on it.
 
 150 households, 640 persons, 30 measures, 840 checks, 150 visits, 14 daily reports, with
 names, addresses and ID numbers drawn like the demo county's (server.seed.names). Rows are
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.accounts.models import Device, User
 from server.accounts.passwords import hash_password, hash_token, new_token
 from server.areas.models import Area, Facility
+from server.config import DEFAULT_TIMEZONE
 from server.db import transaction
 from server.people.models import Household, Person
 from server.quarantine.models import Check, Measure, Policy
@@ -27,11 +29,11 @@ from server.quarantine.rules import DEFAULT_POLICIES
 from server.reports.models import DailyReport
 from server.reports.rules import daily_report_id
 from server.seed import names
-from server.sync.client import SyncClient
 from server.sync.revs import RevAllocator
 from server.visits.models import Campaign, Visit
+from wangge_client import SyncClient
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = ZoneInfo(DEFAULT_TIMEZONE)
 PASSWORD = "bench-pass-1"
 HOUSEHOLDS, PERSONS, MEASURES, DAYS, VISITS = 150, 640, 30, 14, 150
 Row = dict[str, Any]

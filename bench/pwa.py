@@ -1,6 +1,6 @@
 """The field app's benchmark, called by ``python -m bench`` (``run() -> dict[str, float]``).
 
-Figures (DESIGN.md "Targets"; the grid is bench/grid.py's: 150 households, 640 persons):
+Figures (targets in bench/netsim.py; the grid is bench/grid.py's: 150 households, 640 persons):
 
 * ``shell_*``: the app shell, i.e. every file the service worker precaches plus the worker
   itself: count, bytes as served, and bytes gzipped (what a gzip-serving front end sends).
@@ -36,6 +36,7 @@ from typing import Any
 
 from devkit.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from devkit.network import free_port
+from server.config import DEFAULT_TIMEZONE
 
 ROOT = Path(__file__).resolve().parent.parent
 COLD_RUNS = 3
@@ -172,7 +173,7 @@ def run() -> dict[str, float]:
                 ctx = p.chromium.launch_persistent_context(
                     str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
                     viewport=VIEWPORT, base_url=base, locale="zh-CN",
-                    timezone_id="Asia/Shanghai", service_workers="allow",
+                    timezone_id=DEFAULT_TIMEZONE, service_workers="allow",
                     bypass_csp=True,  # wait_for_function needs eval, which the CSP forbids
                 )  # fmt: skip
                 ctx.set_default_timeout(WAIT_MS)

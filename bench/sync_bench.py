@@ -1,7 +1,7 @@
-"""Sync benchmark: one grid (DESIGN.md "Targets") over real HTTP, counted on the socket.
+"""Sync benchmark: one grid (bench/grid.py) over real HTTP, counted on the socket.
 
 The real server runs in a uvicorn subprocess on a temporary database; a counting TCP proxy
-sits between it and :class:`server.sync.client.SyncClient`. Three scenarios:
+sits between it and :class:`wangge_client.SyncClient`. Three scenarios:
 
 * ``first_load``: an empty phone pulls the whole grid,
 * ``day``: 86 records up (56 checks, 12 visits, 10 person edits, 8 other) and 20 records
@@ -36,7 +36,7 @@ from bench.netsim import TARGETS, TWO_G, CountingProxy
 from devkit.databases import create_pg_database, create_schema, drop_pg_database
 from devkit.network import free_port
 from server.db import make_engine, make_sessionmaker
-from server.sync.client import OrderedIds, SyncClient, SyncError
+from wangge_client import OrderedIds, SyncClient, SyncError
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = os.environ.get("WANGGE_BENCH_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432")

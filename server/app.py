@@ -3,28 +3,34 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar
+from litestar.connection import ASGIConnection
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi.config import OpenAPIConfig
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import __version__, i18n, security_headers
 from server.accounts import lifetimes
 from server.accounts.auth import EXCEPTION_HANDLERS as AUTH_EXCEPTION_HANDLERS
+from server.accounts.deps import DEPENDENCIES as IDENTITY_DEPENDENCIES
 from server.accounts.throttle import EXCEPTION_HANDLERS as THROTTLE_EXCEPTION_HANDLERS
 from server.config import Settings, with_secret_key
 from server.db import make_engine, make_sessionmaker
+from server.deps import SESSIONMAKER, SETTINGS, close_unused_session, provide_session
 from server.errors import DomainError
-from server.web.errors import exception_handlers
+from server.http_errors import exception_handlers
+from server.sync.spec.collections import Registry
 from server.web.templating import configure_templates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,12 +60,32 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     ]
 
 
-def _before_request(settings: Settings) -> Any:
-    async def set_request_context(request: Request[Any, Any, Any]) -> None:
-        i18n.set_locale(i18n.pick_locale(request.cookies.get(i18n.LOCALE_COOKIE)))
-        lifetimes.use(settings)
+def _locale_from_cookie(app: ASGIApp) -> ASGIApp:
+    """Every request starts in the language of its cookie (Chinese without one), before
+    guards run, so their refusals are translated too; an API call then switches to its
+    user's language once the caller is known (server/accounts/auth.py ``identify``)."""
 
-    return set_request_context
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            cookies = ASGIConnection[Any, Any, Any, Any](scope).cookies
+            i18n.set_locale(i18n.pick_locale(cookies.get(i18n.LOCALE_COOKIE)))
+        await app(scope, receive, send)
+
+    return middleware
+
+
+def _lifetimes(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
+    """Token and session lifetimes of this app, for the checks deep in the sync engine
+    and the identity helpers (server/accounts/lifetimes.py)."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            lifetimes.use(settings)
+            await app(scope, receive, send)
+
+        return middleware
+
+    return factory
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -80,11 +106,19 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def provide_db() -> async_sessionmaker[AsyncSession]:
         return sessionmaker
 
+    from server.registry import REGISTRY
+
+    def provide_registry() -> Registry:
+        return REGISTRY
+
     app = Litestar(
         route_handlers=_route_handlers(),
         dependencies={
             "settings": Provide(provide_settings, sync_to_thread=False),
             "db": Provide(provide_db, sync_to_thread=False),
+            "session": Provide(provide_session),
+            **IDENTITY_DEPENDENCIES,
+            "registry": Provide(provide_registry, sync_to_thread=False),
         },
         exception_handlers={
             **exception_handlers(),
@@ -99,13 +133,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Wangge 网格防控", version=__version__, path="/schema"),
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
-        before_request=_before_request(settings),
-        before_send=[security_headers.before_send(settings)],
+        middleware=[_locale_from_cookie, _lifetimes(settings)],
+        before_send=[close_unused_session, security_headers.before_send(settings)],
+        # pages' handlers get an HTMXRequest (request.htmx) and may answer with HTMXTemplate
+        plugins=[HTMXPlugin()],
         debug=settings.debug,
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessionmaker = sessionmaker
+    # for guards, which get no dependencies (server/deps.py)
+    app.state[SESSIONMAKER] = sessionmaker
+    app.state[SETTINGS] = settings
     return app
 
 

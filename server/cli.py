@@ -1,4 +1,5 @@
-"""`python -m server ...`: run, migrate, seed-demo, demo-accounts, create-user, purge-tombstones."""
+"""`python -m server ...`: run, migrate, seed-demo, demo-accounts, create-user, move-user,
+purge-tombstones, backup, restore."""
 
 from __future__ import annotations
 
@@ -70,9 +71,24 @@ def cmd_move_user(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_purge_tombstones(settings: Settings, _args: argparse.Namespace) -> int:
+    from server.registry import REGISTRY
     from server.sync.maintenance import purge_tombstones_cli
 
-    print(asyncio.run(purge_tombstones_cli(settings)))
+    print(asyncio.run(purge_tombstones_cli(settings, REGISTRY)))
+    return 0
+
+
+def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from server.backup import backup
+
+    print(backup(settings.database_url, Path(args.file)))
+    return 0
+
+
+def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from server.backup import restore
+
+    print(restore(settings.database_url, Path(args.file)))
     return 0
 
 
@@ -128,6 +144,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     purge = sub.add_parser("purge-tombstones", help="drop deletions older than the horizon")
     purge.set_defaults(func=cmd_purge_tombstones)
+
+    dump = sub.add_parser("backup", help="write a consistent backup of the database to FILE")
+    dump.add_argument("file", help="SQLite: a database file; PostgreSQL: a pg_dump -Fc archive")
+    dump.set_defaults(func=cmd_backup)
+
+    load = sub.add_parser(
+        "restore", help="replace the database's content with a backup (stop the server first)"
+    )
+    load.add_argument("file", help="a file written by `backup` for the same kind of database")
+    load.set_defaults(func=cmd_restore)
     return parser
 
 

@@ -1,4 +1,5 @@
-"""Settings read from an injected environment mapping; nothing is read at import time."""
+"""Settings read from an injected environment mapping (``Settings.from_env``); nothing is
+read at import time."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import secrets
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/wangge.db"
 SECRET_KEY_FILE = "secret_key"
+#: the zone of "today" and of the times people read; tests and benchmarks use it too
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
-#: Every setting, its environment variable and what it means. docs/settings are tested
-#: against this table so an undocumented setting fails the suite.
+#: Every setting, its environment variable and what it means. The README's settings table
+#: is tested against this one (tests/unit/test_docs.py), so an undocumented setting fails.
 SETTINGS_DOC: dict[str, str] = {
     "WANGGE_DATABASE_URL": "SQLAlchemy URL; sqlite+aiosqlite:///path or postgresql+asyncpg://...",
     "WANGGE_SECRET_KEY": (
@@ -23,7 +27,7 @@ SETTINGS_DOC: dict[str, str] = {
         "run and kept in WANGGE_DATA_DIR/secret_key (mode 0600)"
     ),
     "WANGGE_DATA_DIR": "folder for the generated secret key (default data)",
-    "WANGGE_TIMEZONE": "time zone used to show times and to decide 'today' (Asia/Shanghai)",
+    "WANGGE_TIMEZONE": f"time zone used to show times and to decide 'today' ({DEFAULT_TIMEZONE})",
     "WANGGE_SECURE_COOKIES": "1 to mark cookies Secure (default 1; 0 only for plain-http dev)",
     "WANGGE_DEBUG": "1 for Litestar debug mode (never in production)",
     "WANGGE_MAX_BODY_BYTES": "largest accepted request body, compressed or not (bytes)",
@@ -45,7 +49,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # "" means "not set": create_app takes the one kept in data_dir (see with_secret_key)
     secret_key: str = ""
     data_dir: str = "data"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     secure_cookies: bool = True
     debug: bool = False
     max_body_bytes: int = 2 * 1024 * 1024
@@ -78,11 +82,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             except ValueError as exc:
                 raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
+        def zone(name: str, default: str) -> str:
+            # Checked here: a misspelt zone would otherwise fail every page that shows a time.
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                ZoneInfo(raw)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"{name} must be a time zone like {default}, got {raw!r}") from exc
+            return raw
+
         return cls(
             database_url=env.get("WANGGE_DATABASE_URL", DEFAULT_DATABASE_URL),
             secret_key=env.get("WANGGE_SECRET_KEY", defaults.secret_key).strip(),
             data_dir=env.get("WANGGE_DATA_DIR", defaults.data_dir),
-            timezone=env.get("WANGGE_TIMEZONE", "Asia/Shanghai"),
+            timezone=zone("WANGGE_TIMEZONE", defaults.timezone),
             secure_cookies=flag("WANGGE_SECURE_COOKIES", True),
             debug=flag("WANGGE_DEBUG", False),
             max_body_bytes=number("WANGGE_MAX_BODY_BYTES", defaults.max_body_bytes),

@@ -96,7 +96,22 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    _translate_refused_connections(engine)
+    return engine
+
+
+def _translate_refused_connections(engine: AsyncEngine) -> None:
+    # asyncpg raises a bare OSError (connection refused, reset, timed out) while PostgreSQL
+    # is down or restarting, and SQLAlchemy passes it through unwrapped: every caller that
+    # maps SQLAlchemyError to "503 unavailable" would answer 500 instead. Make it the
+    # driver's OperationalError, which SQLAlchemy wraps like any other lost connection.
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except OSError as exc:
+            raise dialect.loaded_dbapi.OperationalError(f"cannot connect: {exc}", exc) from exc
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

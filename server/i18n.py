@@ -1,13 +1,18 @@
 """Translations: English msgids, a zh_CN catalog (the default language) and an en catalog.
 
-The catalogs are read from their .po files at start-up (no build step). The request's
-locale lives in a context variable set by ``locale_before_request``; templates call
-``_()`` / ``ngettext()`` which read it.
+The catalogs are read from their .po files when a language is first used (no build step;
+every ``*.po`` of a locale is merged, see :func:`translations`). The request's locale lives
+in a context variable set by :func:`set_locale`: from the language cookie for every
+request (``_locale_from_cookie`` in server/app.py), then from the user's locale for API
+and sync calls (``identify`` in server/accounts/auth.py).
+Templates call ``_()`` / ``ngettext()``, which read it.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -71,6 +76,16 @@ def set_locale(locale: str) -> None:
 
 def get_locale() -> str:
     return _current.get()
+
+
+@contextmanager
+def using_locale(locale: str) -> Iterator[None]:
+    """Run a block in another language (building a table of labels for it)."""
+    token = _current.set(locale if locale in LOCALES else DEFAULT_LOCALE)
+    try:
+        yield
+    finally:
+        _current.reset(token)
 
 
 def gettext(message: str, **variables: Any) -> str:

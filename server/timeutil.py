@@ -1,8 +1,10 @@
-"""Time helpers shared by the rule modules: aware-UTC checks and the local calendar day.
+"""Time helpers shared by the rule modules and the pages: aware-UTC checks and the local
+calendar day.
 
 Everything stored and compared is an aware UTC datetime. People, however, live by the
 local calendar: a grid's "day" for the daily report, a quarantine's "第N天" and the
-check slots are all counted in local time (Asia/Shanghai unless an area says otherwise).
+check slots are all counted in local time, the zone of the ``WANGGE_TIMEZONE`` setting
+(``Settings.timezone`` in server/config.py), which every caller passes as `tz`.
 Pure: stdlib only, no I/O beyond the system time-zone database.
 """
 
@@ -11,7 +13,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-DEFAULT_TZ = "Asia/Shanghai"
 DEFAULT_FORMAT = "%Y-%m-%d %H:%M"
 
 
@@ -27,16 +28,16 @@ def require_aware(dt: datetime, name: str = "datetime") -> datetime:
     return dt.astimezone(UTC)
 
 
-def to_local(dt: datetime, tz: str = DEFAULT_TZ) -> datetime:
+def to_local(dt: datetime, tz: str) -> datetime:
     """The same instant on the wall clock of `tz`. Raises ValueError on a naive datetime."""
     return require_aware(dt).astimezone(ZoneInfo(tz))
 
 
-def local_today(now_utc: datetime, tz: str = DEFAULT_TZ) -> date:
+def local_today(now_utc: datetime, tz: str) -> date:
     """The calendar date in `tz` at the instant `now_utc` (e.g. 16:00 UTC is tomorrow in China)."""
     return to_local(now_utc, tz).date()
 
 
-def format_local(dt: datetime, tz: str = DEFAULT_TZ, fmt: str = DEFAULT_FORMAT) -> str:
+def format_local(dt: datetime, tz: str, fmt: str = DEFAULT_FORMAT) -> str:
     """Format an aware datetime as local wall time, for pages and exports."""
     return to_local(dt, tz).strftime(fmt)

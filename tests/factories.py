@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import User
 from server.accounts.passwords import hash_password
 from server.areas.models import Area, Facility
+from server.config import DEFAULT_TIMEZONE
 from server.db import utcnow
 from server.fever.models import FeverReport
 from server.people.models import Household, Person
@@ -196,7 +197,7 @@ async def make_measure(
         area_id=person.area_id,
         person_id=person.id,
         kind=kind,
-        start_date=start_date or local_today(utcnow()),
+        start_date=start_date or local_today(utcnow(), DEFAULT_TIMEZONE),
         end_date=end_date,
         status=status,
     )

@@ -1,34 +1,42 @@
 """Who is calling: device tokens (sync API), page session cookies, and CSRF for page forms.
 
-JSON APIs call :func:`authenticate`; pages call :func:`require_page_user` (or
-:func:`page_principal`), which raises :class:`LoginRequired`, answered with a 303 to
-``/login?next=...`` for pages and a 401 for JSON. Page forms carry ``{{ csrf_field() }}``
-and their POST handlers call :func:`require_csrf`.
+:func:`identify` reads the bearer token, else the session cookie, once per request (the
+answer is kept in the request's scope), with the request's one session
+(server/deps.py). Guards (server/accounts/guards.py) and the ``identity`` / ``user`` /
+``principal`` dependencies ask it. A request that must be signed in and is not gets
+``401 unauthorized`` when it wants JSON, else :class:`LoginRequired`: a 303 to
+``/login?next=...``. Page forms carry ``{{ csrf_field() }}`` and their POST handlers call
+:func:`require_csrf`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, FormMultiDict
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from server import i18n
 from server.accounts import lifetimes, service
 from server.accounts.guard import Principal, principal_for
 from server.accounts.models import Device, User
 from server.accounts.passwords import hash_token
 from server.config import Settings
 from server.db import utcnow
-from server.errors import Forbidden, Unauthorized
+from server.deps import request_session
+from server.errors import Forbidden, Unauthorized, Unavailable
+from server.http_errors import wants_json
 from server.i18n import gettext as _
-from server.web.errors import wants_json
 
 SESSION_COOKIE = "wg_session"
 #: double-submit cookie of the sign-in form (there is no session yet to bind a token to)
@@ -38,14 +46,18 @@ CSRF_HEADER = "x-csrf-token"
 SESSION_MAX_AGE = service.SESSION_DAYS * 24 * 3600
 
 AnyRequest = Request[Any, Any, Any]
+AnyConnection = ASGIConnection[Any, Any, Any, Any]
+#: ``scope["state"]`` key of the request's identity once read
+_IDENTITY = "wangge.identity"
+_ANONYMOUS = "anonymous"
 
 
 # --- device tokens -----------------------------------------------------------------------
 
 
-def bearer_token(request: AnyRequest) -> str | None:
+def bearer_token(connection: AnyConnection) -> str | None:
     """The token of an ``Authorization: Bearer <token>`` header, else None."""
-    header = request.headers.get("authorization", "")
+    header = connection.headers.get("authorization", "")
     scheme, _sep, token = header.strip().partition(" ")
     if scheme.lower() != "bearer":
         return None
@@ -70,9 +82,7 @@ async def device_from_token(session: AsyncSession, token: str) -> tuple[User, De
         raise Unauthorized(_("Unknown device token. Please sign in again."), code="unauthorized")
     user, device = row
     if device.revoked_at is not None:
-        raise Unauthorized(
-            _("This device was signed out. Please sign in again."), code="device_revoked"
-        )
+        raise device_revoked()
     last_used = lifetimes.device_last_used(
         device.created_at, device.last_seen_at, device.last_sync_at
     )
@@ -84,6 +94,12 @@ async def device_from_token(session: AsyncSession, token: str) -> tuple[User, De
     if not user.active:
         raise Unauthorized(_("This account is disabled."), code="unauthorized")
     return user, device
+
+
+def device_revoked() -> Unauthorized:
+    return Unauthorized(
+        _("This device was signed out. Please sign in again."), code="device_revoked"
+    )
 
 
 # --- page sessions -----------------------------------------------------------------------
@@ -113,19 +129,6 @@ def expired_session_cookie(settings: Settings) -> Cookie:
     )
 
 
-async def _cookie_user(session: AsyncSession, request: AnyRequest) -> User | None:
-    token = request.cookies.get(SESSION_COOKIE)
-    return await service.session_user(session, token) if token else None
-
-
-async def current_user(request: AnyRequest, db: async_sessionmaker[AsyncSession]) -> User | None:
-    """The signed-in user of a page request, or None."""
-    if not request.cookies.get(SESSION_COOKIE):
-        return None
-    async with db() as session:
-        return await _cookie_user(session, request)
-
-
 class LoginRequired(Unauthorized):
     """Raised by page helpers; pages answer with a redirect to the sign-in form."""
 
@@ -150,25 +153,9 @@ def safe_next(value: str | None, default: str = "/") -> str:
     return value
 
 
-def _here(request: AnyRequest) -> str:
-    query = request.url.query
-    return request.url.path + (f"?{query}" if query else "")
-
-
-async def require_page_user(request: AnyRequest, db: async_sessionmaker[AsyncSession]) -> User:
-    """The signed-in user, or LoginRequired (303 to ``/login?next=<this page>``)."""
-    user = await current_user(request, db)
-    if user is None:
-        raise LoginRequired(_here(request))
-    return user
-
-
-async def page_principal(
-    request: AnyRequest, db: async_sessionmaker[AsyncSession]
-) -> tuple[User, Principal]:
-    user = await require_page_user(request, db)
-    async with db() as session:
-        return user, await principal_for(session, user)
+def _here(connection: AnyConnection) -> str:
+    query = connection.url.query
+    return connection.url.path + (f"?{query}" if query else "")
 
 
 def login_url(next_path: str) -> str:
@@ -193,27 +180,75 @@ def login_required_handler(request: AnyRequest, exc: LoginRequired) -> Response[
 EXCEPTION_HANDLERS: ExceptionHandlersMap = {LoginRequired: login_required_handler}
 
 
-# --- JSON API authentication -------------------------------------------------------------
+# --- who is calling, once per request ----------------------------------------------------
 
 
-async def authenticate(
-    request: AnyRequest, db: async_sessionmaker[AsyncSession]
-) -> tuple[User, Principal]:
-    """A bearer device token, else the page session cookie; raises Unauthorized."""
-    token = bearer_token(request)
-    async with db() as session:
-        if token is not None:
-            user, device = await device_from_token(session, token)
-            now = utcnow()
-            if lifetimes.due_for_touch(device.last_seen_at, now, lifetimes.DEVICE_TOUCH_EVERY):
-                device.last_seen_at = now  # an API call is a use too (a sync sets it anyway)
-                await session.commit()
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The caller of a request: the user, their rights, and the device of a bearer token
+    (None when the caller came with a page session cookie)."""
+
+    user: User
+    principal: Principal
+    device: Device | None = None
+
+
+async def token_identity(session: AsyncSession, token: str) -> Identity:
+    """The identity of a bearer token; raises Unauthorized (see device_from_token)."""
+    user, device = await device_from_token(session, token)
+    now = utcnow()
+    if lifetimes.due_for_touch(device.last_seen_at, now, lifetimes.DEVICE_TOUCH_EVERY):
+        device.last_seen_at = now  # an API call is a use too (committed with the identity read)
+    return Identity(user, await principal_for(session, user), device)
+
+
+async def _read_identity(session: AsyncSession, connection: AnyConnection) -> Identity | None:
+    token = bearer_token(connection)
+    if token is not None:
+        return await token_identity(session, token)
+    cookie = connection.cookies.get(SESSION_COOKIE)
+    user = await service.session_user(session, cookie) if cookie else None
+    return None if user is None else Identity(user, await principal_for(session, user))
+
+
+async def identify(connection: AnyConnection) -> Identity | None:
+    """Who is calling: the bearer token's device, else the page session, else None.
+
+    Read once per request with the request's session, in a read transaction of its own
+    (ended at once: a SQLite write lock is not held while the body is read). A bad or
+    revoked token raises Unauthorized rather than falling back to the cookie. API calls
+    then speak the user's language.
+    """
+    state = connection.scope["state"]
+    found: Identity | str | None = state.get(_IDENTITY)
+    if found is not None:
+        return found if isinstance(found, Identity) else None
+    if bearer_token(connection) is None and not connection.cookies.get(SESSION_COOKIE):
+        state[_IDENTITY] = _ANONYMOUS
+        return None
+    session = request_session(connection)
+    try:
+        if session.in_transaction():
+            identity = await _read_identity(session, connection)
         else:
-            found = await _cookie_user(session, request)
-            if found is None:
-                raise Unauthorized(_("Please sign in."), code="unauthorized")
-            user = found
-        return user, await principal_for(session, user)
+            async with session.begin():
+                identity = await _read_identity(session, connection)
+    except SQLAlchemyError as exc:
+        raise Unavailable(_("The database is unreachable; try again later.")) from exc
+    state[_IDENTITY] = _ANONYMOUS if identity is None else identity
+    if identity is not None and wants_json(connection):
+        i18n.set_locale(identity.user.locale)
+    return identity
+
+
+async def require_identity(connection: AnyConnection) -> Identity:
+    """The caller, or ``401 unauthorized`` (JSON) / LoginRequired (pages)."""
+    identity = await identify(connection)
+    if identity is not None:
+        return identity
+    if wants_json(connection):
+        raise Unauthorized(_("Please sign in."), code="unauthorized")
+    raise LoginRequired(_here(connection))
 
 
 # --- CSRF --------------------------------------------------------------------------------
@@ -225,10 +260,28 @@ def csrf_token_for(secret: str, basis: str, purpose: str = "session") -> str:
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()[:40]
 
 
-def page_csrf_token(request: AnyRequest, secret: str) -> str:
+def page_csrf_token(connection: AnyConnection, secret: str) -> str:
     """The token for forms on a signed-in page ("" when there is no session)."""
-    token = request.cookies.get(SESSION_COOKIE)
+    token = connection.cookies.get(SESSION_COOKIE)
     return csrf_token_for(secret, token) if token else ""
+
+
+def cookie_write_is_safe(connection: AnyConnection, secret: str) -> bool:
+    """Whether an API write may act on the page session cookie it carries.
+
+    A bearer token, or no cookie at all, is no CSRF risk. With the cookie, the request
+    must carry the page's token in the X-CSRF-Token header, or be sent as
+    ``application/json``: another site can make a browser post a form (urlencoded,
+    multipart, text/plain) with the cookie, but neither a custom header nor a JSON
+    content type without a CORS preflight, which this server never grants.
+    """
+    if bearer_token(connection) is not None or not connection.cookies.get(SESSION_COOKIE):
+        return True
+    sent = connection.headers.get(CSRF_HEADER, "")
+    if sent and hmac.compare_digest(sent.encode(), page_csrf_token(connection, secret).encode()):
+        return True
+    content_type = connection.headers.get("content-type", "")
+    return content_type.split(";", 1)[0].strip().lower() == "application/json"
 
 
 async def require_csrf(

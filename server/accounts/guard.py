@@ -1,7 +1,8 @@
 """The one place that decides what a user may read and change.
 
 Rights follow the role and the user's place in the area tree: a user sees and changes
-records whose area lies in the subtree of the user's area. Every route asks this module.
+records whose area lies in the subtree of the user's area. Every route asks this module;
+who may call a route at all is declared by its guard (server/accounts/guards.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from server.accounts.models import User
 from server.areas.models import Area
-from server.errors import Forbidden
 
 REFERENCE = frozenset({"areas", "facilities", "policies", "campaigns"})
 LEDGER = frozenset({"households", "persons", "measures", "visits", "checks", "daily_reports"})
@@ -35,14 +35,14 @@ WRITE: dict[str, frozenset[str]] = {
     "supervisor": LEDGER | FEVER | {"tests"},
     "admin": LEDGER | FEVER | {"tests"},
 }
-#: roles that may see whole ID numbers and phones (lists always mask them)
-SEES_PERSONAL_DATA = frozenset(
-    {"grid_worker", "sentinel", "township_health", "supervisor", "admin"}
-)
 #: roles whose whole-record reads are written to the audit log
 AUDITED_READERS = frozenset({"supervisor", "admin"})
 #: roles that review conflicts and see the supervisor pages
 REVIEWERS = frozenset({"supervisor", "admin"})
+#: roles that manage users, devices and the area tree
+ADMINS = frozenset({"admin"})
+#: roles that work the fever inbox (acknowledge, sample, send, record results)
+TOWNSHIP_STAFF = frozenset({"township_health"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +63,6 @@ class Principal:
 
     def can_write(self, collection: str) -> bool:
         return collection in WRITE.get(self.role, frozenset())
-
-    def require_write(self, collection: str) -> None:
-        if not self.can_write(collection):
-            raise Forbidden(f"role {self.role} may not change {collection}", code="forbidden")
-
-    def require_area(self, area_path: str) -> None:
-        if not self.covers(area_path):
-            raise Forbidden("that record is outside your area", code="out_of_scope")
 
     @property
     def is_reviewer(self) -> bool:

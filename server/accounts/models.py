@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
 
-ROLES = ("grid_worker", "sentinel", "township_health", "supervisor", "admin")
-
 
 class User(Base):
     __tablename__ = "users"

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts import lifetimes
 from server.accounts.guard import Principal
-from server.accounts.models import ROLES, Device, User, WebSession
+from server.accounts.models import Device, User, WebSession
 from server.accounts.passwords import (
     hash_password_async,
     hash_token,
@@ -20,13 +20,14 @@ from server.accounts.passwords import (
 )
 from server.accounts.policy import password_problem, role_level_problem
 from server.accounts.schemas import DeviceIssued, DeviceOut, UserOut
+from server.accounts.values import Role
 from server.areas.models import Area, Facility
 from server.audit import log as audit_log
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction, utcnow
 from server.errors import Forbidden, NotFound
 from server.i18n import gettext as _
-from server.people.rules import mask_phone
+from server.masking import mask_phone
 
 SESSION_DAYS = 14
 #: roles whose work happens at a facility (a clinic or the township health centre)
@@ -70,8 +71,8 @@ async def create_user(
         raise ValueError(f"phone must be 5 to 20 digits (e.g. 13800138000), got {phone!r}")
     if not name or len(name) > 40:
         raise ValueError("name must be 1 to 40 characters")
-    if role not in ROLES:
-        raise ValueError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    if role not in frozenset(Role):
+        raise ValueError(f"role must be one of {', '.join(Role)}, got {role!r}")
     problem = None if skip_password_policy else password_problem(password, phone)
     if problem:
         raise ValueError(problem)
@@ -246,8 +247,8 @@ async def start_session(session: AsyncSession, user: User, now: datetime | None 
 async def session_user(session: AsyncSession, token: str) -> User | None:
     """The active user of an unexpired page session that has not been idle too long.
 
-    Marks the session seen (at most once a minute); that one write is committed here, in
-    what is otherwise the caller's read-only session.
+    Marks the session seen (at most once a minute); the caller's transaction commits it
+    (``auth.identify`` reads in a transaction of its own).
     """
     now = utcnow()
     row = (
@@ -264,7 +265,6 @@ async def session_user(session: AsyncSession, token: str) -> User | None:
         return None
     if lifetimes.due_for_touch(web.last_seen_at, now):
         web.last_seen_at = now
-        await session.commit()
     return user if user.active else None
 
 

@@ -11,7 +11,7 @@ the hashes are being verified. A refused attempt is not counted, so waiting is e
 
 :func:`sign_in` runs the whole sign-in: admit, look the user up, verify the password in a
 worker thread outside any transaction (SQLite's write lock is not held while argon2
-works), then audit and continue (start a session, issue a device) in one transaction.
+works), then audit; the caller starts a session or issues a device.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import hashlib
 import hmac
 import logging
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from litestar import Request, Response
 from litestar.types import ExceptionHandlersMap
@@ -40,7 +40,6 @@ from server.errors import DomainError
 from server.i18n import gettext as _
 
 log = logging.getLogger("wangge.throttle")
-T = TypeVar("T")
 AnyRequest = Request[Any, Any, Any]
 #: one attempt in this many also sweeps rows older than the window
 SWEEP_EVERY = 16
@@ -200,11 +199,10 @@ async def sign_in(
     password: str,
     *,
     via: str,
-    then: Callable[[AsyncSession, User], Awaitable[T]],
-) -> T | None:
-    """Check the credentials under the throttle; on success run ``then`` (start a session,
-    issue a device) in the transaction that audits the sign-in. None when they are wrong;
-    raises SignInThrottled when the caller must wait."""
+) -> User | None:
+    """Check the credentials under the throttle: the user (the sign-in audited and
+    committed), or None when they are wrong; raises SignInThrottled when the caller must
+    wait. The caller then starts a session or issues a device in its own transaction."""
     attempt = await admit(db, settings, phone, client_address(request))
     async with db() as session:
         user = await service.find_user(session, phone)
@@ -214,4 +212,4 @@ async def sign_in(
             user = await session.merge(user, load=False)
         signed_in = service.record_sign_in(session, phone, user, ok, via=via)
         await settle(session, attempt, signed_in is not None)
-        return await then(session, signed_in) if signed_in is not None else None
+    return signed_in

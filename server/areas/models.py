@@ -9,9 +9,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
 
-AREA_LEVELS = ("city", "county", "town", "village", "grid")
-FACILITY_KINDS = ("village_clinic", "private_clinic", "pharmacy", "township_health_centre")
-
 
 class Area(Base):
     __tablename__ = "areas"

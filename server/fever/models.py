@@ -10,9 +10,7 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, SyncedRecord
-
-FEVER_STATES = ("reported", "acknowledged", "sampled", "sent", "resulted")
-FEVER_EVENT_KINDS = ("acknowledged", "sampled", "sent", "resulted")
+from server.fever.values import FeverState
 
 
 class FeverReport(SyncedRecord, Base):
@@ -32,7 +30,7 @@ class FeverReport(SyncedRecord, Base):
     seen_at_device: Mapped[datetime] = mapped_column()
     seen_at: Mapped[datetime] = mapped_column(index=True)
     received_at: Mapped[datetime | None] = mapped_column(default=None)
-    state: Mapped[str] = mapped_column(String(16), default="reported")
+    state: Mapped[str] = mapped_column(String(16), default=FeverState.REPORTED)
     result: Mapped[str | None] = mapped_column(String(12), default=None)
 
 

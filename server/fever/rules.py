@@ -12,17 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from server.fever.values import FeverEventKind, FeverState
 from server.timeutil import require_aware
 
 REPORT_DEADLINE = timedelta(hours=2)
 
-FEVER_STATES: tuple[str, ...] = ("reported", "acknowledged", "sampled", "sent", "resulted")
-FEVER_EVENT_KINDS: tuple[str, ...] = FEVER_STATES[1:]
-_RANK = {state: rank for rank, state in enumerate(FEVER_STATES)}
-
-
-class InvalidTransition(ValueError):
-    """An event that cannot follow the report's current state."""
+_ORDER: tuple[FeverState, ...] = tuple(FeverState)
+_RANK: dict[str, int] = {state: rank for rank, state in enumerate(_ORDER)}
+_EVENT_KINDS = frozenset(FeverEventKind)
 
 
 def deadline(seen_at: datetime) -> datetime:
@@ -56,31 +53,13 @@ def report_timeliness(seen_at: datetime, received_at: datetime | None, now: date
     return "pending" if require_aware(now, "now") <= due else "overdue"
 
 
-def _rank_of_state(state: str) -> int:
-    if state not in _RANK:
-        raise ValueError(f"unknown fever report state {state!r}")
-    return _RANK[state]
-
-
 def _rank_of_event(kind: str) -> int:
-    if kind not in FEVER_EVENT_KINDS:
+    if kind not in _EVENT_KINDS:
         raise ValueError(f"unknown fever event kind {kind!r}")
     return _RANK[kind]
 
 
-def next_state(state: str, event_kind: str) -> str:
-    """The state after recording `event_kind` on a report in `state`.
-
-    Used when a user acts on the server's current view: only the next step is allowed
-    (a sample cannot be sent before it was taken), so repeats, backward steps and skips
-    raise :class:`InvalidTransition`. Unknown names raise a plain ValueError.
-    """
-    if _rank_of_event(event_kind) != _rank_of_state(state) + 1:
-        raise InvalidTransition(f"cannot go from {state!r} by event {event_kind!r}")
-    return event_kind
-
-
-def state_from_events(kinds: Iterable[str]) -> str:
+def state_from_events(kinds: Iterable[str]) -> FeverState:
     """The furthest state the events reach, whatever order they arrived in.
 
     Events are append-only and come from several phones that sync at different times, so
@@ -88,4 +67,4 @@ def state_from_events(kinds: Iterable[str]) -> str:
     No events: "reported".
     """
     rank = max((_rank_of_event(k) for k in kinds), default=0)
-    return FEVER_STATES[rank]
+    return _ORDER[rank]

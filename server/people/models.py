@@ -9,15 +9,7 @@ from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, SyncedRecord
-
-PERSON_CATEGORIES = ("resident", "returnee_low", "returnee_mid_high", "returnee_abroad")
-MEASURE_KINDS = (
-    "none",
-    "health_monitoring",
-    "home_quarantine",
-    "central_quarantine",
-    "hospital",
-)
+from server.people.values import MeasureKind, PersonCategory
 
 
 class Household(SyncedRecord, Base):
@@ -40,10 +32,10 @@ class Person(SyncedRecord, Base):
     id_number: Mapped[str | None] = mapped_column(String(18))
     phone: Mapped[str | None] = mapped_column(String(20))
     relation: Mapped[str] = mapped_column(String(20), default="")
-    category: Mapped[str] = mapped_column(String(24), default="resident")
+    category: Mapped[str] = mapped_column(String(24), default=PersonCategory.RESIDENT)
     arrival_date: Mapped[date | None] = mapped_column(Date)
     origin: Mapped[str] = mapped_column(String(80), default="")
     certificate_date: Mapped[date | None] = mapped_column(Date)
     # The person's current measure kind, kept here so lists can filter without a join.
-    measure: Mapped[str] = mapped_column(String(24), default="none")
+    measure: Mapped[str] = mapped_column(String(24), default=MeasureKind.NONE)
     notes: Mapped[str] = mapped_column(Text, default="")

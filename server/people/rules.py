@@ -10,15 +10,23 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from server.masking import mask_id_number as mask_id_number  # re-exported: person rules
+from server.masking import mask_phone as mask_phone
+from server.people.values import CertificateState, MeasureKind, PersonCategory
+
 CERTIFICATE_VALID_DAYS = 7
 FEVER_THRESHOLD_C = 37.3
 
-CATEGORIES = ("resident", "returnee_low", "returnee_mid_high", "returnee_abroad")
-CERTIFICATE_STATES = ("missing", "valid", "expired")
-SPECIAL_REPORT_CATEGORIES = frozenset({"returnee_mid_high", "returnee_abroad"})
+SPECIAL_REPORT_CATEGORIES = frozenset(
+    {PersonCategory.RETURNEE_MID_HIGH, PersonCategory.RETURNEE_ABROAD}
+)
+_CATEGORIES = frozenset(PersonCategory)
+_CERTIFICATE_STATES = frozenset(CertificateState)
 
 
-def certificate_state(certificate_date: date | None, arrival_date: date | None, today: date) -> str:
+def certificate_state(
+    certificate_date: date | None, arrival_date: date | None, today: date
+) -> CertificateState:
     """The state of a negative-test certificate: "missing", "valid" or "expired".
 
     The certificate is measured against the arrival date, or against `today` when the
@@ -29,14 +37,16 @@ def certificate_state(certificate_date: date | None, arrival_date: date | None, 
     clock, so it counts as "missing" and the worker is asked for it again.
     """
     if certificate_date is None or certificate_date > today:
-        return "missing"
+        return CertificateState.MISSING
     reference = arrival_date if arrival_date is not None else today
     age_days = (reference - certificate_date).days
-    return "valid" if age_days <= CERTIFICATE_VALID_DAYS else "expired"
+    return (
+        CertificateState.VALID if age_days <= CERTIFICATE_VALID_DAYS else CertificateState.EXPIRED
+    )
 
 
 def _check_category(category: str) -> None:
-    if category not in CATEGORIES:
+    if category not in _CATEGORIES:
         raise ValueError(f"unknown person category {category!r}")
 
 
@@ -46,7 +56,7 @@ def needs_special_report(category: str) -> bool:
     return category in SPECIAL_REPORT_CATEGORIES
 
 
-def required_measure(category: str, certificate: str) -> str:
+def required_measure(category: str, certificate: str) -> MeasureKind:
     """The measure the rules suggest for a person; the grid worker confirms or changes it.
 
     Abroad and medium/high-risk arrivals: "central_quarantine", certificate or not.
@@ -54,38 +64,13 @@ def required_measure(category: str, certificate: str) -> str:
     Everyone else: "none".
     """
     _check_category(category)
-    if certificate not in CERTIFICATE_STATES:
+    if certificate not in _CERTIFICATE_STATES:
         raise ValueError(f"unknown certificate state {certificate!r}")
     if category in SPECIAL_REPORT_CATEGORIES:
-        return "central_quarantine"
-    if category == "returnee_low" and certificate != "valid":
-        return "health_monitoring"
-    return "none"
-
-
-def _mask(s: str | None, keep_head: int, keep_tail: int) -> str:
-    """Keep `keep_head` and `keep_tail` characters; star the rest.
-
-    When the string is too short to hide at least one character between head and tail,
-    every character is starred: revealing all of a short number is worse than showing none.
-    """
-    if s is None:
-        return ""
-    s = s.strip()
-    hidden = len(s) - keep_head - keep_tail
-    if hidden < 1:
-        return "*" * len(s)
-    return s[:keep_head] + "*" * hidden + s[len(s) - keep_tail :]
-
-
-def mask_id_number(s: str | None) -> str:
-    """110101199001011234 -> 110101********1234 (first 6 and last 4 kept); None -> ""."""
-    return _mask(s, 6, 4)
-
-
-def mask_phone(s: str | None) -> str:
-    """13812345678 -> 138****5678 (first 3 and last 4 kept); None -> ""."""
-    return _mask(s, 3, 4)
+        return MeasureKind.CENTRAL_QUARANTINE
+    if category == PersonCategory.RETURNEE_LOW and certificate != CertificateState.VALID:
+        return MeasureKind.HEALTH_MONITORING
+    return MeasureKind.NONE
 
 
 def is_fever(temperature: float | None) -> bool:

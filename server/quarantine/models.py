@@ -10,10 +10,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Integ
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, SyncedRecord, utcnow
-
-MEASURE_STATUSES = ("active", "released", "transferred", "cancelled")
-CHECK_SLOTS = ("morning", "evening")
-TEST_RESULTS = ("pending", "negative", "positive")
+from server.quarantine.values import MeasureStatus, TestResult
 
 
 class Policy(Base):
@@ -42,7 +39,7 @@ class Measure(SyncedRecord, Base):
     policy_id: Mapped[int | None] = mapped_column(ForeignKey("policies.id"))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=MeasureStatus.ACTIVE)
     place: Mapped[str] = mapped_column(String(120), default="")
 
 
@@ -72,5 +69,5 @@ class Test(SyncedRecord, Base):
     reason: Mapped[str] = mapped_column(String(24), default="scheduled")
     due_date: Mapped[date | None] = mapped_column(Date)
     sampled_at: Mapped[datetime | None] = mapped_column(default=None)
-    result: Mapped[str] = mapped_column(String(12), default="pending")
+    result: Mapped[str] = mapped_column(String(12), default=TestResult.PENDING)
     result_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -19,8 +19,9 @@ from datetime import date, timedelta
 
 import msgspec
 
-CHECK_SLOTS: tuple[str, ...] = ("morning", "evening")
-ACTIVE = "active"
+from server.quarantine.values import CheckSlot, MeasureStatus
+
+_SLOTS: tuple[CheckSlot, ...] = tuple(CheckSlot)
 
 
 class NoPolicyError(LookupError):
@@ -44,8 +45,8 @@ class PolicyRule(msgspec.Struct, frozen=True):
             raise ValueError("test_days must fall within the measure (0 .. duration_days - 1)")
         if list(self.test_days) != sorted(set(self.test_days)):
             raise ValueError("test_days must be increasing and distinct")
-        if not 1 <= self.checks_per_day <= len(CHECK_SLOTS):
-            raise ValueError(f"checks_per_day must be 1..{len(CHECK_SLOTS)}")
+        if not 1 <= self.checks_per_day <= len(_SLOTS):
+            raise ValueError(f"checks_per_day must be 1..{len(_SLOTS)}")
 
 
 class Schedule(msgspec.Struct, frozen=True):
@@ -97,11 +98,11 @@ def day_number(start_date: date, today: date) -> int:
     return (today - start_date).days + 1
 
 
-def slots_for(checks_per_day: int) -> tuple[str, ...]:
+def slots_for(checks_per_day: int) -> tuple[CheckSlot, ...]:
     """The check slots of a day: one check is the morning one, two add the evening."""
-    if not 1 <= checks_per_day <= len(CHECK_SLOTS):
-        raise ValueError(f"checks_per_day must be 1..{len(CHECK_SLOTS)}, got {checks_per_day}")
-    return CHECK_SLOTS[:checks_per_day]
+    if not 1 <= checks_per_day <= len(_SLOTS):
+        raise ValueError(f"checks_per_day must be 1..{len(_SLOTS)}, got {checks_per_day}")
+    return _SLOTS[:checks_per_day]
 
 
 def _under_measure(start_date: date, end_date: date | None, day: date) -> bool:
@@ -115,14 +116,14 @@ def checks_due(
     today: date,
     done_slots: AbstractSet[str],
     checks_per_day: int,
-) -> list[str]:
+) -> list[CheckSlot]:
     """The slots still to do today, in order.
 
     None before the start date, none on or after the release date (`end_date`, ``None`` for an
     open-ended measure), none unless the measure's status is ``"active"``.
     """
     slots = slots_for(checks_per_day)
-    if status != ACTIVE or not _under_measure(start_date, end_date, today):
+    if status != MeasureStatus.ACTIVE or not _under_measure(start_date, end_date, today):
         return []
     return [slot for slot in slots if slot not in done_slots]
 
@@ -133,7 +134,7 @@ def missed_checks(
     today: date,
     done: Iterable[tuple[date, str]],
     checks_per_day: int,
-) -> list[tuple[date, str]]:
+) -> list[tuple[date, CheckSlot]]:
     """Every (date, slot) of a finished day under the measure with no check recorded.
 
     Days counted: from `start_date` up to, not including, the earlier of `end_date` and
@@ -143,7 +144,7 @@ def missed_checks(
     slots = slots_for(checks_per_day)
     stop = today if end_date is None else min(end_date, today)
     done_set = set(done)
-    missed: list[tuple[date, str]] = []
+    missed: list[tuple[date, CheckSlot]] = []
     day = start_date
     while day < stop:
         missed.extend((day, slot) for slot in slots if (day, slot) not in done_set)

@@ -9,8 +9,9 @@ import uuid
 from collections.abc import Iterable
 from datetime import date
 
+from server.reports.values import ReportStatus
+
 DAILY_REPORT_NAMESPACE = uuid.UUID("6f1c2d4e-8b7a-4c3d-9e2f-1a0b9c8d7e6f")
-REPORT_STATUSES = ("reported", "zero", "missing")
 
 
 def daily_report_id(grid_id: int, report_date: date) -> uuid.UUID:
@@ -22,11 +23,11 @@ def daily_report_id(grid_id: int, report_date: date) -> uuid.UUID:
     return uuid.uuid5(DAILY_REPORT_NAMESPACE, f"daily:{grid_id}:{report_date.isoformat()}")
 
 
-def report_status(report_exists: bool, is_zero: bool) -> str:
+def report_status(report_exists: bool, is_zero: bool) -> ReportStatus:
     """A grid-day's status: "missing" with no report, "zero" for a zero report, else "reported"."""
     if not report_exists:
-        return "missing"
-    return "zero" if is_zero else "reported"
+        return ReportStatus.MISSING
+    return ReportStatus.ZERO if is_zero else ReportStatus.REPORTED
 
 
 def missing_grids(grid_ids: Iterable[int], reported_grid_ids: Iterable[int]) -> list[int]:

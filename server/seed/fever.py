@@ -8,9 +8,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from server.fever.rules import FEVER_STATES
+from server.fever.values import FeverState
 from server.seed import names
 from server.seed.county import Clock, County, Row, Town, synced
+
+#: every state, in the order a report goes through them
+_STATES: tuple[FeverState, ...] = tuple(FeverState)
 
 
 @dataclass
@@ -42,12 +45,12 @@ def build_fever(rng: random.Random, clock: Clock, county: County) -> FeverRows:
     address = {h["id"]: h["address"] for h in county.households}
     for t, town in enumerate(county.towns):
         offsets = {fid: _clock_offset(rng) for fid, _ in town.sentinels}
-        count = max(len(FEVER_STATES) + 1, round(len(town.villages) * 1.75))
+        count = max(len(_STATES) + 1, round(len(town.villages) * 1.75))
         for i in range(count):
             state = (
-                FEVER_STATES[i]
-                if i < len(FEVER_STATES)
-                else rng.choices(FEVER_STATES, weights=(8, 8, 8, 10, 66))[0]
+                _STATES[i]
+                if i < len(_STATES)
+                else rng.choices(_STATES, weights=(8, 8, 8, 10, 66))[0]
             )
             # The demo sentinel's clinic (first village) files the first few of town one.
             fid, area = town.sentinels[0] if t == 0 and i < 3 else rng.choice(town.sentinels)
@@ -104,10 +107,10 @@ def _fever_report(
     patient, address = who
     received = seen + timedelta(minutes=rng.randint(130, 360) if late else rng.randint(5, 110))
     received = min(received, clock.now)
-    steps: list[tuple[str, datetime]] = []
+    steps: list[tuple[FeverState, datetime]] = []
     at = received
-    for kind, (lo, hi) in zip(FEVER_STATES[1:], _STEP_MINUTES, strict=True):
-        if FEVER_STATES.index(kind) > FEVER_STATES.index(state):
+    for kind, (lo, hi) in zip(_STATES[1:], _STEP_MINUTES, strict=True):
+        if _STATES.index(kind) > _STATES.index(state):
             break
         at = at + timedelta(minutes=rng.randint(lo, hi))
         if at > clock.now:

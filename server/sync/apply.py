@@ -13,23 +13,12 @@ from sqlalchemy import exists, select
 
 from server.accounts.models import Device, User
 from server.i18n import gettext as _
-from server.people.rules import SPECIAL_REPORT_CATEGORIES
-from server.reports.rules import daily_report_id
 from server.sync import hlc as hlcmod
-from server.sync.collections import BY_NAME, Collection
-from server.sync.effects import advance_report, seen_at, special_report
-from server.sync.merge import MergeResult, merge_fields
+from server.sync.merge import MergeResult, Version, merge_fields
 from server.sync.models import SyncMutation
-from server.sync.records import Writer, column_default
-from server.sync.validate import (
-    Rejected,
-    bad_id,
-    check_links,
-    clean,
-    label,
-    record_id,
-    validate_data,
-)
+from server.sync.records import Context, Writer, column_default
+from server.sync.spec.collections import Change, Collection, Effect, Rejected
+from server.sync.validate import bad_id, clean, record_id, validate_data
 from server.sync.wire import Mutation, MutationResult, MutationStatus
 
 
@@ -43,6 +32,18 @@ class Outcome:
     echo_free: bool = False
     #: values the server gave a new record that its data did not carry
     filled: dict[str, Any] = field(default_factory=dict)
+    #: a hook set values the device did not send (the record must be sent back)
+    server_set: bool = False
+
+    def add(self, effect: Effect | None) -> None:
+        """Take in what a hook did."""
+        if effect is None:
+            return
+        self.server_set = self.server_set or effect.server_set
+        self.conflicts.extend(effect.conflicts)
+        self.held.extend(effect.held)
+        if effect.held and self.status != "rejected":
+            self.status = "conflict"
 
 
 @dataclass
@@ -150,17 +151,17 @@ def stored_result(mutation_id: str, s: SyncMutation) -> MutationResult:
 
 
 async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
-    coll = BY_NAME[m.col]
+    coll = b.w.registry[m.col]
     # 8.2 the role may change this collection
     if coll.schema is None or not b.w.principal.can_write(coll.name):
-        raise Rejected("forbidden", _("Your role may not change %(c)s.", c=label(coll.name)))
+        raise Rejected("forbidden", _("Your role may not change %(c)s.", c=coll.label()))
     # 8.3 well-formed ids and clock; the effective clock may lead the server only a little
     rid = record_id(m.rid)
     if not hlcmod.is_valid(m.hlc):
         raise Rejected("invalid", _("The change carries a malformed clock."), "hlc")
     if hlcmod.node_of(m.hlc) == hlcmod.SERVER_NODE:
-        # The server's node marks reviewers' decisions; merge treats a node's own writes as
-        # sequential, so a device posing as the server could overwrite a decision unreviewed.
+        # The server's node marks server writes (reviewers' decisions, derived fields) in the
+        # clocks conflicts show: a device's edit must not pass for one.
         raise Rejected("invalid", _("The change carries a malformed clock."), "hlc")
     hlc = hlcmod.clamp(m.hlc, b.w.now_ms, b.max_lead_ms)
     # 8.4 the data against the collection's schema
@@ -169,19 +170,20 @@ async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
     record = await b.w.load(coll, rid)
     if record is not None and not await b.w.covers(record.area_id):
         raise Rejected("out_of_scope", _("That record is outside your area."))
+    ctx = Context(b.w, b.user.id, b.device.id, b.clock_offset_ms, hlc, mid)
     if m.op == "del":
-        return await _delete(b, coll, record, m)
+        return await _delete(b, ctx, coll, record, m)
     if record is None:
         if m.base is not None:
             raise Rejected("not_found", _("That record does not exist on the server."))
-        return await _insert(b, coll, rid, data, hlc, m, mid)
+        return await _insert(b, ctx, coll, rid, data)
     if record.deleted:
         raise Rejected("record_deleted", _("That record was deleted by someone else."))
     if coll.kind == "append":
         if all(getattr(record, k) == v for k, v in data.items()):
             return Outcome("applied", record.rev)  # the same fact sent again
-        raise Rejected("append_only", _("Recorded %(c)s cannot be changed.", c=label(coll.name)))
-    return await _update(b, coll, record, data, hlc, m, mid)
+        raise Rejected("append_only", _("Recorded %(c)s cannot be changed.", c=coll.label()))
+    return await _update(b, ctx, coll, record, data, m)
 
 
 async def _resolve_refs(
@@ -194,7 +196,7 @@ async def _resolve_refs(
         value = data.get(ref.field, getattr(record, ref.field) if record is not None else None)
         if value is None:
             continue
-        target_coll = BY_NAME[ref.collection]
+        target_coll = b.w.registry[ref.collection]
         target = await b.w.load(target_coll, value)
         if target is None or getattr(target, "deleted", False):
             raise Rejected(
@@ -223,91 +225,65 @@ async def _own_area(b: Batch, area_id: int) -> int:
 
 
 async def _insert(
-    b: Batch,
-    coll: Collection,
-    rid: uuid.UUID,
-    data: dict[str, Any],
-    hlc: str,
-    m: Mutation,
-    mid: uuid.UUID,
+    b: Batch, ctx: Context, coll: Collection, rid: uuid.UUID, data: dict[str, Any]
 ) -> Outcome:
     # 8.6 what a new record needs: its required fields, its references, its area
     for name in sorted(coll.required):
         if data.get(name) is None:
             raise Rejected("invalid", _("%(f)s is required.", f=name), name)
-    if coll.name == "tests" and data.get("person_id") is None and not data.get("fever_report_id"):
-        raise Rejected("invalid", _("A test needs a person or a fever report."), "person_id")
+    area: int | None
     if coll.own_area:
         area = await _own_area(b, data["area_id"])
         _unused, found = await _resolve_refs(b, coll, data, None)
     else:
-        derived, found = await _resolve_refs(b, coll, data, None)
-        assert derived is not None  # every derived collection requires its area reference
-        area = derived
-    check_links(coll, data, found)
-    if coll.name == "daily_reports" and rid != daily_report_id(area, data["report_date"]):
-        raise Rejected("id_mismatch", _("A daily report's id must come from its grid and date."))
+        area, found = await _resolve_refs(b, coll, data, None)
+    if coll.hooks.validate is not None:
+        await coll.hooks.validate(ctx, Change(rid, area, data, found))
+    if area is None:  # no reference that gives the record its area was set
+        name = coll.area_refs[0].field
+        raise Rejected("invalid", _("%(f)s is required.", f=name), name)
     # 8.8 write
     rev = await b.w.alloc.next()
     filled = {name: column_default(coll, name) for name in coll.writable if name not in data}
     values = {**filled, **data}
     values.pop("area_id", None)
+    stamp = Version(rev, ctx.hlc, b.user.id, b.device.id.hex).as_json()
     record = coll.model(
         id=rid,
         rev=rev,
         area_id=area,
         deleted=False,
-        versions={name: [rev, hlc, b.user.id] for name in data},
+        versions=dict.fromkeys(data, stamp),
         created_at=b.w.now,
         updated_at=b.w.now,
         created_by=b.user.id,
         updated_by=b.user.id,
         **values,
     )
-    server_set = False
-    if coll.name == "fever_reports":
-        record.seen_at = seen_at(data["seen_at_device"], b.clock_offset_ms)
-        record.received_at = b.w.now
-        record.state = "reported"
-        record.result = None
-        server_set = True
-    b.w.session.add(record)
     outcome = Outcome("applied", rev)
+    if coll.hooks.before_insert is not None:
+        outcome.add(await coll.hooks.before_insert(ctx, record, data))
+    b.w.session.add(record)
     if not coll.own_area:
         filled["area_id"] = area
     outcome.filled = {name: value for name, value in filled.items() if name in coll.cols}
-    if coll.name == "fever_events":
+    if coll.hooks.after_insert is not None:
         await b.w.session.flush()
-        conflict = await advance_report(
-            b.w,
-            found["report_id"],
-            record,
-            hlc=hlc,
-            mutation_id=mid,
-            user_id=b.user.id,
-            device_id=b.device.id,
-        )
-        if conflict is not None:
-            outcome.status = "conflict"
-            outcome.conflicts.append(str(conflict.id))
-            outcome.held.append("result")
-    if coll.name == "persons" and data.get("category") in SPECIAL_REPORT_CATEGORIES:
-        special_report(b.w, b.user.id, record, m.id)
+        outcome.add(await coll.hooks.after_insert(ctx, record))
     # What the server added (a derived area, defaults) travels in the result's ``set``;
-    # values the server computes from the data (a fever report's clock) need the row.
-    outcome.echo_free = not server_set and outcome.status == "applied"
+    # values a hook computes from the data (a fever report's clock) need the row.
+    outcome.echo_free = not outcome.server_set and outcome.status == "applied"
     _note_echo(b, coll, record, outcome)
     return outcome
 
 
 async def _update(
     b: Batch,
+    ctx: Context,
     coll: Collection,
     record: Any,
     data: dict[str, Any],
-    hlc: str,
     m: Mutation,
-    mid: uuid.UUID,
 ) -> Outcome:
     rev_before = record.rev
     # 8.6 fields fixed at creation, and references that change
@@ -320,47 +296,47 @@ async def _update(
     new_area: int | None = None
     if changed_refs:
         new_area, found = await _resolve_refs(b, coll, data, record)
-        check_links(coll, {**_current(record, coll.writable), **data}, found)
+        if coll.hooks.validate is not None:
+            values = {**_current(record, coll.writable), **data}
+            change = Change(record.id, new_area or record.area_id, values, found, record)
+            await coll.hooks.validate(ctx, change)
     # 8.7 merge field by field. A base above the record's rev cannot come from this
     # server's history (it was restored from a backup): nothing it claims to have seen is
     # trusted, so every written field counts as concurrent.
     base = m.base if m.base is None or m.base <= rev_before else 0
     current = {name: getattr(record, name) for name in data}
     merged: MergeResult = merge_fields(
-        current, record.versions or {}, base, data, hlc, coll.critical
+        current, record.versions or {}, base, data, ctx.hlc, coll.critical, b.device.id.hex
     )
     outcome = Outcome(merged.status, record.rev, held=list(merged.held))
     # 8.8 write the fields that won, the conflicts, and what follows from them
-    server_set = False
-    was_special = record.category in SPECIAL_REPORT_CATEGORIES if coll.name == "persons" else False
     if merged.apply:
-        if "household_id" in merged.apply and new_area not in (None, record.area_id):
+        if coll.hooks.before_update is not None:
+            outcome.add(await coll.hooks.before_update(ctx, record, merged.apply))
+        moves = [r for r in coll.area_refs if r.field in merged.apply]
+        if moves and new_area not in (None, record.area_id):
             assert new_area is not None
             await b.w.move_area(coll, record, new_area)  # its removal note takes a rev first
-            server_set = True
-        outcome.rev = await b.w.write(coll, record, merged.apply, hlc, b.user.id)
-        if "seen_at_device" in merged.apply:
-            record.seen_at = seen_at(merged.apply["seen_at_device"], b.clock_offset_ms)
-            server_set = True
+            outcome.server_set = True
+        before = {name: getattr(record, name) for name in merged.apply}
+        outcome.rev = await b.w.write(
+            coll, record, merged.apply, ctx.hlc, b.user.id, device=b.device.id
+        )
+        if coll.hooks.after_update is not None:
+            outcome.add(await coll.hooks.after_update(ctx, record, merged.apply, before))
     for fc in merged.conflicts:
         conflict = await b.w.add_conflict(
             coll,
             record,
             fc,
-            proposed_hlc=hlc,
+            proposed_hlc=ctx.hlc,
             proposed_by=b.user.id,
             proposed_device=b.device.id,
-            mutation_id=mid,
+            mutation_id=ctx.mutation_id,
         )
         outcome.conflicts.append(str(conflict.id))
-    if (
-        coll.name == "persons"
-        and not was_special
-        and merged.apply.get("category") in SPECIAL_REPORT_CATEGORIES
-    ):
-        special_report(b.w, b.user.id, record, m.id)
     seen_latest = rev_before == (m.base or 0) or b._echo_rev.get(_key(coll, record)) == rev_before
-    outcome.echo_free = outcome.status == "applied" and seen_latest and not server_set
+    outcome.echo_free = outcome.status == "applied" and seen_latest and not outcome.server_set
     _note_echo(b, coll, record, outcome)
     return outcome
 
@@ -369,28 +345,26 @@ def _current(record: Any, names: frozenset[str]) -> dict[str, Any]:
     return {name: getattr(record, name) for name in names}
 
 
-async def _delete(b: Batch, coll: Collection, record: Any, m: Mutation) -> Outcome:
+async def _delete(b: Batch, ctx: Context, coll: Collection, record: Any, m: Mutation) -> Outcome:
     if record is None:
         raise Rejected("not_found", _("That record does not exist on the server."))
     if record.deleted:
         return Outcome("applied", record.rev)  # already gone: the wish is fulfilled
     # 8.5 / 8.6 facts stay; a record with live dependents stays
     if coll.kind == "append":
-        raise Rejected("append_only", _("Recorded %(c)s cannot be deleted.", c=label(coll.name)))
-    if coll.name == "daily_reports":
-        # Its id is fixed by grid and day: a tombstone would block that day's report forever.
-        raise Rejected(
-            "undeletable", _("A daily report cannot be deleted; correct it and file it again.")
-        )
+        raise Rejected("append_only", _("Recorded %(c)s cannot be deleted.", c=coll.label()))
+    if coll.hooks.before_delete is not None:
+        await coll.hooks.before_delete(ctx, record)
     for child_name, fk in coll.dependents:
-        child = BY_NAME[child_name].model
+        child_coll = b.w.registry[child_name]
+        child = child_coll.model
         live = await b.w.session.scalar(
             select(exists().where(getattr(child, fk) == record.id, child.deleted.is_(False)))
         )
         if live:
             raise Rejected(
                 "has_dependents",
-                _("Delete or move its %(c)s first.", c=label(child_name)),
+                _("Delete or move its %(c)s first.", c=child_coll.label()),
             )
     # 8.8 the tombstone
     rev_before = record.rev

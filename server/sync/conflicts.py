@@ -18,24 +18,36 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, subtree_area_ids_stmt
-from server.audit.models import AuditEntry
+from server.audit import log as audit_log
 from server.errors import BadInput, ConflictError, Forbidden, NotFound
 from server.i18n import gettext as _
-from server.quarantine.models import TEST_RESULTS
-from server.sync import schemas
-from server.sync.collections import BY_NAME, Collection
 from server.sync.models import Conflict
 from server.sync.records import Writer, field_version, to_json, wire_record
 from server.sync.revs import RevAllocator
+from server.sync.spec import schemas
+from server.sync.spec.collections import Collection, Registry
 from server.sync.wire import ConflictDetail, ConflictList, ConflictOut, Decision, DecisionResult
 
 MAX_LIST = 200
 OPEN = ("pending", "auto_resolved")
 STATUS_OF_ACTION = {"accept": "accepted", "reject": "rejected", "edit": "edited"}
-#: Fields only the server writes, with the schema a reviewer's value must meet.
-SERVER_FIELDS: dict[tuple[str, str], Any] = {
-    ("fever_reports", "result"): schemas.one_of(TEST_RESULTS) | None,
-}
+
+
+def _masked(value: Any, mask: Any) -> Any:
+    return mask(value) if mask is not None and isinstance(value, str) else value
+
+
+def listed(c: Conflict, registry: Registry) -> ConflictOut:
+    """A conflict as lists show it: personal numbers masked, as in every list."""
+    coll = registry.by_name.get(c.collection)
+    mask = coll.masks.get(c.field) if coll is not None else None
+    whole = out(c)
+    if mask is None:
+        return whole
+    whole.kept_value = _masked(c.kept_value, mask)
+    whole.proposed_value = _masked(c.proposed_value, mask)
+    whole.resolution_value = _masked(c.resolution_value, mask)
+    return whole
 
 
 def out(c: Conflict) -> ConflictOut:
@@ -68,13 +80,17 @@ def _require_reviewer(principal: Principal) -> None:
         raise Forbidden(_("Only supervisors and admins review conflicts."), code="forbidden")
 
 
-def _writer(session: AsyncSession, principal: Principal, now: datetime) -> Writer:
-    return Writer(session, RevAllocator(session), principal, now, int(now.timestamp() * 1000))
+def _writer(
+    session: AsyncSession, principal: Principal, registry: Registry, now: datetime
+) -> Writer:
+    ms = int(now.timestamp() * 1000)
+    return Writer(session, RevAllocator(session), principal, now, ms, registry)
 
 
 async def list_conflicts(
     session: AsyncSession,
     principal: Principal,
+    registry: Registry,
     *,
     status: str | None = None,
     collection: str | None = None,
@@ -96,7 +112,8 @@ async def list_conflicts(
     )
     more = len(rows) > limit
     rows = rows[:limit]
-    return ConflictList(items=[out(c) for c in rows], next=rows[-1].rev if more else None)
+    items = [listed(c, registry) for c in rows]
+    return ConflictList(items=items, next=rows[-1].rev if more else None)
 
 
 async def _load(w: Writer, conflict_id: uuid.UUID, *, lock: bool = False) -> Conflict:
@@ -116,24 +133,27 @@ async def _record(coll: Collection, w: Writer, conflict: Conflict) -> Any:
 
 
 async def get_conflict(
-    session: AsyncSession, principal: Principal, conflict_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    principal: Principal,
+    registry: Registry,
+    conflict_id: uuid.UUID,
+    now: datetime,
 ) -> ConflictDetail:
     """One conflict with the whole current record; the read is written to the audit log."""
     _require_reviewer(principal)
-    w = _writer(session, principal, now)
+    w = _writer(session, principal, registry, now)
     conflict = await _load(w, conflict_id)
-    coll = BY_NAME[conflict.collection]
+    coll = registry[conflict.collection]
     record = await _record(coll, w, conflict)
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=principal.user_id,
-            action="read",
-            entity=conflict.collection,
-            entity_id=conflict.record_id,
-            area_id=conflict.area_id,
-            detail={"conflict": str(conflict.id)},
-        )
+    audit_log.record(
+        session,
+        at=now,
+        user_id=principal.user_id,
+        action="read",
+        entity=conflict.collection,
+        entity_id=conflict.record_id,
+        area_id=conflict.area_id,
+        detail={"conflict": str(conflict.id)},
     )
     whole = wire_record(coll, record) if record is not None else None
     if whole is not None and getattr(record, "deleted", False):
@@ -141,14 +161,14 @@ async def get_conflict(
     return ConflictDetail(conflict=out(conflict), record=whole)
 
 
-def _value_for(conflict: Conflict, decision: Decision) -> Any:
+def _value_for(coll: Collection, conflict: Conflict, decision: Decision) -> Any:
     """The Python value to write, checked against the field's schema."""
     raw = conflict.proposed_value if decision.action == "accept" else decision.value
     if decision.action == "edit" and raw is msgspec.UNSET:
         raise BadInput(_("An edit needs a value."), code="invalid", detail={"field": "value"})
-    kind = SERVER_FIELDS.get((conflict.collection, conflict.field))
+    kind = coll.review_schemas.get(conflict.field)
     if kind is None:
-        kind = schemas.FIELDS[conflict.collection][conflict.field]
+        kind = coll.fields[conflict.field]
     schema = msgspec.defstruct("Edit", [("value", kind)])
     try:
         value = msgspec.convert({"value": raw}, schema).value  # type: ignore[attr-defined]
@@ -171,17 +191,18 @@ def _value_for(conflict: Conflict, decision: Decision) -> Any:
 async def decide(
     session: AsyncSession,
     principal: Principal,
+    registry: Registry,
     conflict_id: uuid.UUID,
     decision: Decision,
     now: datetime,
 ) -> DecisionResult:
     _require_reviewer(principal)
-    w = _writer(session, principal, now)
+    w = _writer(session, principal, registry, now)
     await w.alloc.lock()  # lock order: the rev counter, then the rows it guards
     conflict = await _load(w, conflict_id, lock=True)
     if conflict.status not in OPEN:
         raise ConflictError(_("This conflict was already decided."), code="already_resolved")
-    coll = BY_NAME[conflict.collection]
+    coll = registry[conflict.collection]
     record = await _record(coll, w, conflict)
     live = record is not None and not getattr(record, "deleted", False)
     name = conflict.field
@@ -197,10 +218,10 @@ async def decide(
                 _("The record was deleted; the conflict can only be rejected."),
                 code="record_deleted",
             )
-        final = _value_for(conflict, decision)
-        if name == "household_id":
-            household = await _household(w, final)
-            await w.move_area(coll, record, household.area_id)
+        final = _value_for(coll, conflict, decision)
+        new_area = await _area_after(w, coll, record, name, final)
+        if new_area is not None:
+            await w.move_area(coll, record, new_area)
         hlc = w.server_hlc(field_version(record, name).hlc)
         rev = await w.write(coll, record, {name: final}, hlc, principal.user_id)
     conflict.status = STATUS_OF_ACTION[decision.action]
@@ -208,35 +229,46 @@ async def decide(
     conflict.resolved_at = now
     conflict.resolution_value = to_json(final)
     conflict.rev = await w.alloc.next()
-    session.add(
-        AuditEntry(
-            at=now,
-            user_id=principal.user_id,
-            action="conflict_decision",
-            entity=conflict.collection,
-            entity_id=conflict.record_id,
-            area_id=conflict.area_id,
-            detail={
-                "conflict": str(conflict.id),
-                "field": name,
-                "action": decision.action,
-                "value": to_json(final),
-            },
-        )
+    audit_log.record(
+        session,
+        at=now,
+        user_id=principal.user_id,
+        action="conflict_decision",
+        entity=conflict.collection,
+        entity_id=conflict.record_id,
+        area_id=conflict.area_id,
+        detail={
+            "conflict": str(conflict.id),
+            "field": name,
+            "action": decision.action,
+            "value": to_json(final),
+        },
     )
     await w.alloc.flush()
     await session.flush()
     return DecisionResult(conflict=out(conflict), rev=rev)
 
 
-async def _household(w: Writer, household_id: uuid.UUID) -> Any:
-    household = await w.load(BY_NAME["households"], household_id)
-    if household is None or household.deleted:
-        raise BadInput(
-            _("%(f)s names a record that does not exist or was deleted.", f="household_id"),
-            code="invalid",
-            detail={"field": "household_id"},
-        )
-    if not await w.covers(household.area_id):
-        raise Forbidden(_("That household is outside your area."), code="out_of_scope")
-    return household
+async def _area_after(
+    w: Writer, coll: Collection, record: Any, name: str, value: Any
+) -> int | None:
+    """The record's new area when the decided field is the reference that gives it its area
+    (the first set area reference wins), or None when the area stays."""
+    area_refs = coll.area_refs
+    if name not in {r.field for r in area_refs}:
+        return None
+    for ref in area_refs:
+        target_id = value if ref.field == name else getattr(record, ref.field)
+        if target_id is None:
+            continue
+        target = await w.load(w.registry[ref.collection], target_id)
+        if target is None or getattr(target, "deleted", False):
+            raise BadInput(
+                _("%(f)s names a record that does not exist or was deleted.", f=ref.field),
+                code="invalid",
+                detail={"field": ref.field},
+            )
+        if not await w.covers(target.area_id):
+            raise Forbidden(_("%(f)s is outside your area.", f=ref.field), code="out_of_scope")
+        return int(target.area_id)
+    return None

@@ -1,6 +1,7 @@
 """The sync engine: one request, one transaction, in the steps of docs/sync-protocol.md,
-"Processing a request". Steps 1 to 4 (authentication and the body) are in transport.py
-and routes.py; this module runs steps 5 to 11."""
+"Processing a request". Steps 1 to 4 (authentication and the body) are in routes.py
+(the ``device`` guard) and transport.py; this module runs steps 5 to 11 for the caller
+they authenticated."""
 
 from __future__ import annotations
 
@@ -19,8 +20,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import i18n
-from server.accounts.auth import device_from_token
-from server.accounts.guard import Principal, principal_for
+from server.accounts.auth import Identity, device_revoked
+from server.accounts.guard import Principal
 from server.accounts.models import Device
 from server.config import Settings
 from server.db import transaction
@@ -33,6 +34,7 @@ from server.sync.feed import Puller, PullResult, snapshot_order
 from server.sync.models import SyncState
 from server.sync.records import Writer
 from server.sync.revs import RevAllocator
+from server.sync.spec.collections import Registry
 from server.sync.wire import MAX_PAGE, PROTOCOL_VERSION, MutationResult, SyncRequest, SyncResponse
 
 log = logging.getLogger("wangge.sync")
@@ -46,19 +48,11 @@ def to_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
 
-async def authenticate(db: async_sessionmaker[AsyncSession], token: str) -> None:
-    """Step 1: refuse an unknown or revoked token before reading the body."""
-    try:
-        async with db() as session:
-            await device_from_token(session, token)
-    except SQLAlchemyError as exc:
-        raise Unavailable(_("The database is unreachable; try again later.")) from exc
-
-
 async def run(
     db: async_sessionmaker[AsyncSession],
     settings: Settings,
-    token: str,
+    registry: Registry,
+    caller: Identity,
     request: SyncRequest,
     cursor: cursors.Cursor | None,
     received: datetime,
@@ -67,7 +61,7 @@ async def run(
     for attempt in range(1, ATTEMPTS + 1):
         try:
             async with transaction(db) as session:
-                return await _run(session, settings, token, request, cursor, received)
+                return await _run(session, settings, registry, caller, request, cursor, received)
         except SQLAlchemyError as exc:
             if _unreachable(exc):
                 raise Unavailable(_("The database is unreachable; try again later.")) from exc
@@ -94,28 +88,27 @@ def _unreachable(exc: SQLAlchemyError) -> bool:
 async def _run(
     session: AsyncSession,
     settings: Settings,
-    token: str,
+    registry: Registry,
+    caller: Identity,
     request: SyncRequest,
     cursor: cursors.Cursor | None,
     received: datetime,
 ) -> SyncResponse:
-    # 5. Lock the device row: syncs of one device run one after another.
-    user, device = await device_from_token(session, token)
+    # 5. Lock the device row: syncs of one device run one after another. A revocation
+    # that committed since the request was authenticated still refuses it.
+    assert caller.device is not None, "the sync route takes device tokens only"
     device = (
-        await session.execute(
-            select(Device)
-            .where(Device.id == device.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        await session.execute(select(Device).where(Device.id == caller.device.id).with_for_update())
     ).scalar_one()
+    if device.revoked_at is not None:
+        raise device_revoked()
+    user, principal = caller.user, caller.principal
     i18n.set_locale(user.locale)
-    principal = await principal_for(session, user)
     now_ms = to_ms(received)
     # 6. The device's clock offset, measured on this request.
     offset = request.clock - now_ms
     alloc = RevAllocator(session)
-    writer = Writer(session, alloc, principal, received, now_ms)
+    writer = Writer(session, alloc, principal, received, now_ms, registry)
     batch = Batch(writer, user, device, offset, settings.max_clock_lead_ms)
     batch.feed_pull = request.pull and isinstance(cursor, cursors.FeedCursor)
     # 7. Take the change counter before reading any record the batch may change.
@@ -134,7 +127,7 @@ async def _run(
     )
     if request.pull:
         await _pull(session, settings, principal, request, cursor, batch, response)
-        pull_audit.record_pull(session, principal, device, cursor, response)
+        pull_audit.record_pull(session, registry, principal, device, cursor, response)
     # 10. Device bookkeeping for the supervisor's freshness view.
     _bookkeeping(device, request, response, received, offset)
     # 11. Commit (by the caller's transaction) and answer.
@@ -159,7 +152,7 @@ async def _pull(
     ).first()
     hi, horizon = (int(state[0]), int(state[1])) if state else (0, 0)
     limit = min(request.limit or settings.sync_page_size, settings.sync_page_size, MAX_PAGE)
-    puller = Puller(session, principal, batch.suppressed)
+    puller = Puller(session, principal, batch.w.registry, batch.suppressed)
     # 9.2 resets
     if cursor is not None:
         if cursor.scope != principal.scope_version:
@@ -172,7 +165,7 @@ async def _pull(
     # 9.3 a snapshot page (first sync) or a feed page
     result: PullResult
     if cursor is None:
-        order = snapshot_order(principal, request.first)
+        order = snapshot_order(principal, request.first, batch.w.registry)
         start = cursors.SnapshotCursor(principal.scope_version, hi, order, 0)
         result = await puller.snapshot(start, hi, limit)
     elif isinstance(cursor, cursors.SnapshotCursor):

@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.guard import Principal, subtree_area_ids_stmt
 from server.areas.models import Area
 from server.sync import cursor as cursors
-from server.sync.collections import BY_NAME, INDEX, REGISTRY, Collection
 from server.sync.models import SyncRemoval
+from server.sync.spec.collections import Collection, Registry
 from server.sync.wire import Page
 
 _NOTES = -1  # the removal notes' place in the feed's UNION ALL
@@ -57,17 +57,19 @@ class PullResult:
     remaining: int | None = None
 
 
-def readable(principal: Principal) -> list[Collection]:
-    return [c for c in REGISTRY if principal.can_read(c.name)]
+def readable(principal: Principal, registry: Registry) -> list[Collection]:
+    return [c for c in registry if principal.can_read(c.name)]
 
 
-def snapshot_order(principal: Principal, first: Sequence[str] | None) -> tuple[int, ...]:
+def snapshot_order(
+    principal: Principal, first: Sequence[str] | None, registry: Registry
+) -> tuple[int, ...]:
     """Default order (registry order: reference data, then today's work), with the
     collections the device asked for first moved to the front."""
-    names = [c.name for c in readable(principal)]
+    names = [c.name for c in readable(principal, registry)]
     wanted = [n for n in (first or ()) if n in names]
     ordered = list(dict.fromkeys([*wanted, *names]))
-    return tuple(INDEX[n] for n in ordered)
+    return tuple(registry.index[n] for n in ordered)
 
 
 def _ancestors(principal: Principal) -> list[int]:
@@ -78,14 +80,16 @@ def scope_filter(coll: Collection, principal: Principal) -> ColumnElement[bool]:
     model = coll.model
     if coll.read_scope == "all":
         return true()
-    if coll.read_scope == "proposer":
-        return model.proposed_by == principal.user_id  # type: ignore[no-any-return]
-    if coll.read_scope == "areas":
+    if coll.read_scope == "area_tree":
         return or_(
             Area.path.startswith(principal.area_path, autoescape=True),
             Area.id.in_(_ancestors(principal)),
         )
     in_subtree = model.area_id.in_(subtree_area_ids_stmt(principal))
+    if coll.read_scope == "proposer":
+        # only while the record is in the user's area: a user moved elsewhere, or whose
+        # record moved elsewhere, stops receiving it (its personal data with it)
+        return and_(model.proposed_by == principal.user_id, in_subtree)
     if coll.read_scope == "subtree_or_ancestors":
         return or_(in_subtree, model.area_id.in_(_ancestors(principal)))
     return in_subtree  # type: ignore[no-any-return]
@@ -110,12 +114,14 @@ class Puller:
         self,
         session: AsyncSession,
         principal: Principal,
+        registry: Registry,
         suppressed: set[tuple[str, str, int]] | None = None,
     ) -> None:
         self.session = session
         self.principal = principal
+        self.registry = registry
         self.suppressed = suppressed or set()
-        self.colls = readable(principal)
+        self.colls = readable(principal, registry)
 
     # --- the feed ------------------------------------------------------------------------
 
@@ -134,10 +140,11 @@ class Puller:
                 model = coll.model
                 branches.append(
                     select(
-                        model.rev.label("rev"), literal_column(str(INDEX[coll.name])).label("c")
+                        model.rev.label("rev"),
+                        literal_column(str(self.registry.index[coll.name])).label("c"),
                     ).where(model.rev > lo, model.rev <= hi, scope_filter(coll, self.principal))
                 )
-        names = [c.name for c in self.colls if c.synced]
+        names = [c.name for c in self.colls]
         branches.append(
             select(SyncRemoval.rev.label("rev"), literal_column(str(_NOTES)).label("c")).where(
                 SyncRemoval.rev > lo,
@@ -166,7 +173,7 @@ class Puller:
                 )
                 entries.extend(Entry(r.rev, r.collection, r.record_id, None, True) for r in notes)
                 continue
-            coll = REGISTRY[index]
+            coll = self.registry.at(index)
             rows = await self.session.execute(
                 select(*_columns(coll)).where(coll.model.rev.in_(wanted))
             )
@@ -218,7 +225,7 @@ class Puller:
         pos, after = cur.pos, cur.after
         page: list[Entry] = []
         while pos < len(cur.order) and budget > 0:
-            coll = REGISTRY[cur.order[pos]]
+            coll = self.registry.at(cur.order[pos])
             stmt = (
                 select(*_columns(coll))
                 .where(self._snapshot_where(coll, cur.hi, after))
@@ -258,7 +265,7 @@ class Puller:
     async def _count_snapshot(self, cur: cursors.SnapshotCursor) -> int:
         total = 0
         for i, index in enumerate(cur.order[cur.pos :]):
-            coll = REGISTRY[index]
+            coll = self.registry.at(index)
             after = cur.after if i == 0 else ""
             total += await self._count(coll, self._snapshot_where(coll, cur.hi, after))
         return total
@@ -284,12 +291,12 @@ class Puller:
             if entry.row is None:
                 (moved if entry.note else gone).setdefault(name, []).append(rid)
             else:
-                coll = BY_NAME[name]
+                coll = self.registry[name]
                 if name not in result.changes:
                     result.changes[name] = Page(cols=["id", "rev", *coll.cols], rows=[])
                 result.changes[name].rows.append(entry.row)
         for name, ids in moved.items():
-            kept = await self._still_here(BY_NAME[name], ids)
+            kept = await self._still_here(self.registry[name], ids)
             gone.setdefault(name, []).extend(rid for rid in ids if rid not in kept)
         result.removed = {name: ids for name, ids in gone.items() if ids}
 
@@ -298,10 +305,9 @@ class Puller:
         user's area, or back): the device keeps them; their current row comes by rev."""
         keys = [uuid.UUID(i) for i in ids]
         model = coll.model
+        live = [model.deleted.is_(False)] if coll.synced else []
         rows = await self.session.execute(
-            select(model.id).where(
-                model.id.in_(keys), model.deleted.is_(False), scope_filter(coll, self.principal)
-            )
+            select(model.id).where(model.id.in_(keys), *live, scope_filter(coll, self.principal))
         )
         return {str(r[0]) for r in rows}
 
@@ -319,12 +325,12 @@ def parse_after(coll: Collection, after: str) -> Any:
     return value
 
 
-def check_snapshot_cursor(cur: cursors.SnapshotCursor) -> None:
+def check_snapshot_cursor(cur: cursors.SnapshotCursor, registry: Registry) -> None:
     """Raise CursorError when a snapshot cursor names collections or ids we cannot have made."""
-    if any(i >= len(REGISTRY) for i in cur.order):
+    if any(i >= len(registry) for i in cur.order):
         raise cursors.CursorError("unknown collection in cursor")
     if cur.after and not cur.done:
         try:
-            parse_after(REGISTRY[cur.order[cur.pos]], cur.after)
+            parse_after(registry.at(cur.order[cur.pos]), cur.after)
         except ValueError as exc:
             raise cursors.CursorError("malformed cursor position") from exc

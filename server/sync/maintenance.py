@@ -16,46 +16,32 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction, utcnow
-from server.sync.collections import BY_NAME, REGISTRY, Collection
 from server.sync.models import SyncRemoval, SyncState
 from server.sync.revs import RevAllocator
-
-#: Children before parents, so a parent's tombstone is free once its children's are gone.
-PURGE_ORDER = (
-    "fever_events",
-    "checks",
-    "visits",
-    "tests",
-    "measures",
-    "persons",
-    "households",
-    "daily_reports",
-    "fever_reports",
-)
+from server.sync.spec.collections import Collection, Registry
 
 
-def _referrers(name: str) -> list[tuple[Collection, str]]:
-    return [(c, ref.field) for c in REGISTRY for ref in c.refs if ref.collection == name]
-
-
-def _purgeable(coll: Collection, older_than: datetime) -> ColumnElement[bool]:
+def _purgeable(coll: Collection, older_than: datetime, registry: Registry) -> ColumnElement[bool]:
     model = coll.model
     parts: list[Any] = [model.deleted.is_(True), model.updated_at < older_than]
-    for child, fk in _referrers(coll.name):
+    for child, fk in registry.referrers(coll.name):
         parts.append(~exists().where(getattr(child.model, fk) == model.id))
     return and_(*parts)
 
 
-async def purge_tombstones(session: AsyncSession, older_than: datetime) -> dict[str, int]:
+async def purge_tombstones(
+    session: AsyncSession, older_than: datetime, registry: Registry
+) -> dict[str, int]:
     """Delete tombstones and removal notes last changed before ``older_than``; raise the
     horizon to the greatest rev deleted. Returns the count per table."""
     alloc = RevAllocator(session)
     await alloc.lock()  # the horizon moves in step with the change feed
     counts: dict[str, int] = {}
     top = 0
-    for name in PURGE_ORDER:
-        coll = BY_NAME[name]
-        where = _purgeable(coll, older_than)
+    # Children before parents, so a parent's tombstone is free once its children's are gone.
+    for coll in registry.children_first():
+        name = coll.name
+        where = _purgeable(coll, older_than, registry)
         high = await session.scalar(select(func.max(coll.model.rev)).where(where))
         result = await session.execute(
             delete(coll.model).where(where).execution_options(synchronize_session=False)
@@ -77,13 +63,13 @@ async def purge_tombstones(session: AsyncSession, older_than: datetime) -> dict[
     return counts
 
 
-async def purge_tombstones_cli(settings: Settings) -> str:
+async def purge_tombstones_cli(settings: Settings, registry: Registry) -> str:
     """``python -m server purge-tombstones``: purge what is older than the retention."""
     engine = make_engine(settings.database_url)
     try:
         cutoff = utcnow() - timedelta(days=settings.tombstone_days)
         async with transaction(make_sessionmaker(engine)) as session:
-            counts = await purge_tombstones(session, cutoff)
+            counts = await purge_tombstones(session, cutoff, registry)
             horizon = await session.scalar(select(SyncState.horizon_rev).where(SyncState.id == 1))
     finally:
         await engine.dispose()

@@ -1,15 +1,20 @@
 """Field-level merge of one ``put`` into an existing record (docs/sync-protocol.md, "Merge").
 
-Input: the record's current values, its per-field versions ``{field: [rev, hlc, by]}``
-(a missing field is ``[0, "", None]``), the mutation's ``base`` rev, its ``data`` and
-effective HLC, and the collection's critical fields. Output: the fields to write, the
-conflicts to record and the fields held for review. Pure: no I/O, no SQLAlchemy.
+Input: the record's current values, its per-field versions
+``{field: [rev, hlc, by, device]}`` (a missing field is ``[0, "", None, None]``; versions
+stored before the device was kept have three elements), the mutation's ``base`` rev, its
+``data``, effective HLC and authenticated device, and the collection's critical fields.
+Output: the fields to write, the conflicts to record and the fields held for review.
+Pure: no I/O, no SQLAlchemy.
 
 For each field in ``data``:
 
 1. *Sequential*: the field's rev ≤ ``base`` (the device saw the latest value), or the
-   field was last written by the same device (same HLC node: a device's own queued edits
-   are causally ordered even though their base predates its earlier, unconfirmed edits).
+   field was last written by the same device (the device the server authenticated, kept
+   in the version; never the node inside the HLC, which the client chooses): a device's
+   own queued edits are causally ordered even though their base predates its earlier,
+   unconfirmed edits. A version without a device (a server write, or stored before the
+   device was kept) is never the same device.
    The value is written unless it is already equal.
 2. *Concurrent* (otherwise), with an equal value: nothing to write, nothing to record.
 3. Concurrent, critical field, different value: the current value stays; the proposal is
@@ -35,9 +40,11 @@ class Version:
     rev: int = 0
     hlc: str = hlcmod.ZERO
     by: int | None = None
+    #: the writing device (``uuid.hex``) as authenticated; None for the server
+    device: str | None = None
 
     def as_json(self) -> list[Any]:
-        return [self.rev, self.hlc, self.by]
+        return [self.rev, self.hlc, self.by, self.device]
 
 
 def version_of(versions: Mapping[str, Any], name: str) -> Version:
@@ -45,7 +52,8 @@ def version_of(versions: Mapping[str, Any], name: str) -> Version:
     if not isinstance(raw, Sequence) or isinstance(raw, str) or len(raw) < 2:
         return Version()
     by = raw[2] if len(raw) > 2 and isinstance(raw[2], int) else None
-    return Version(rev=int(raw[0]), hlc=str(raw[1]), by=by)
+    device = raw[3] if len(raw) > 3 and isinstance(raw[3], str) else None
+    return Version(rev=int(raw[0]), hlc=str(raw[1]), by=by, device=device)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,10 +92,11 @@ def merge_fields(
     data: Mapping[str, Any],
     hlc: str,
     critical: frozenset[str] | set[str],
+    device: str | None = None,
 ) -> MergeResult:
-    """Merge ``data`` (made at ``hlc`` on top of rev ``base``) into the current record."""
+    """Merge ``data`` (made at ``hlc`` on top of rev ``base`` by the authenticated
+    ``device``) into the current record."""
     seen = base or 0
-    node = hlcmod.node_of(hlc)
     apply: dict[str, Any] = {}
     conflicts: list[FieldConflict] = []
     held: list[str] = []
@@ -95,7 +104,7 @@ def merge_fields(
     for name, value in data.items():
         now = current.get(name)
         v = version_of(versions, name)
-        sequential = v.rev <= seen or (v.hlc != hlcmod.ZERO and hlcmod.node_of(v.hlc) == node)
+        sequential = v.rev <= seen or (device is not None and v.device == device)
         if sequential:
             if value != now:
                 apply[name] = value

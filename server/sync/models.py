@@ -10,13 +10,15 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
+from server.i18n import gettext as _
+from server.sync.spec.collections import declare
 
 CONFLICT_STATUSES = ("pending", "auto_resolved", "accepted", "rejected", "edited")
 
 
 class SyncState(Base):
-    """One row. ``last_rev`` is the last change number handed out; taking it with
-    ``UPDATE ... RETURNING`` row-locks it until commit, so numbers follow commit order."""
+    """One row. ``last_rev`` is the last change number handed out; RevAllocator row-locks
+    it (a no-op UPDATE) before reading it, until commit, so numbers follow commit order."""
 
     __tablename__ = "sync_state"
 
@@ -91,3 +93,15 @@ class Conflict(Base):
     resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolution_value: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+#: Owned by the engine itself: the conflicts a user's edits caused, in the user's area.
+CONFLICTS = declare(
+    "conflicts",
+    Conflict,
+    "server",
+    "area_id collection record_id field critical status kept_value kept_hlc "
+    "proposed_value proposed_hlc mutation_id created_at resolved_at resolution_value",
+    lambda: _("conflicts"),
+    read_scope="proposer",
+)

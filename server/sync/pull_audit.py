@@ -9,22 +9,22 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guard import AUDITED_READERS, REFERENCE, Principal
+from server.accounts.guard import AUDITED_READERS, Principal
 from server.accounts.models import Device
 from server.audit import log as audit_log
 from server.sync import cursor as cursors
+from server.sync.spec.collections import Registry
 from server.sync.wire import SyncResponse
 
-#: collections without personal data: reference data and the grids' daily counts
-IMPERSONAL = REFERENCE | {"daily_reports"}
 
-
-def personal_counts(response: SyncResponse) -> dict[str, int]:
-    """Records with personal data in a response, by collection (pure)."""
+def personal_counts(response: SyncResponse, registry: Registry) -> dict[str, int]:
+    """Records with personal data in a response, by collection (pure): every collection
+    but reference data (areas, facilities, policies, campaigns); even a daily report's
+    notes may name people."""
     return {
         name: len(page.rows)
         for name, page in sorted(response.changes.items())
-        if name not in IMPERSONAL and page.rows
+        if page.rows and registry.by_name[name].kind != "reference"
     }
 
 
@@ -34,6 +34,7 @@ def cursor_kind(cursor: cursors.Cursor | None) -> str:
 
 def record_pull(
     session: AsyncSession,
+    registry: Registry,
     principal: Principal,
     device: Device,
     cursor: cursors.Cursor | None,
@@ -41,7 +42,7 @@ def record_pull(
 ) -> None:
     if principal.role not in AUDITED_READERS:
         return
-    counts = personal_counts(response)
+    counts = personal_counts(response, registry)
     if not counts:
         return
     audit_log.record(

@@ -4,6 +4,7 @@ conflict review. Every write takes its rev from the request's RevAllocator."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,27 +16,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.guard import Principal
 from server.areas.models import Area
 from server.sync import hlc as hlcmod
-from server.sync.collections import BY_NAME, Collection
 from server.sync.merge import FieldConflict, Version, version_of
-from server.sync.models import Conflict, SyncRemoval
+from server.sync.models import CONFLICTS, Conflict, SyncRemoval
 from server.sync.revs import RevAllocator
-
-#: When a person moves to a household in another area, these follow it.
-AREA_CHILDREN: dict[str, tuple[tuple[str, str], ...]] = {
-    "persons": (("measures", "person_id"), ("checks", "person_id"), ("tests", "person_id")),
-}
+from server.sync.spec.collections import Collection, Registry
 
 
 @dataclass
 class Writer:
     """One transaction's view of the synced tables: the session, its rev allocator, the
-    acting user and a cache of area paths."""
+    acting user, the collections and a cache of area paths."""
 
     session: AsyncSession
     alloc: RevAllocator
     principal: Principal
     now: datetime
     now_ms: int
+    registry: Registry
     _areas: dict[int, tuple[str, str] | None] = field(default_factory=dict)
 
     async def area(self, area_id: int) -> tuple[str, str] | None:
@@ -59,14 +56,22 @@ class Writer:
         return hlcmod.receive(floor, floor, self.now_ms, hlcmod.SERVER_NODE)
 
     async def write(
-        self, coll: Collection, record: Any, values: dict[str, Any], hlc: str, by: int | None
+        self,
+        coll: Collection,
+        record: Any,
+        values: dict[str, Any],
+        hlc: str,
+        by: int | None,
+        device: uuid.UUID | None = None,
     ) -> int:
-        """Set fields with a new rev; each written field's version becomes [rev, hlc, by]."""
+        """Set fields with a new rev; each written field's version becomes
+        [rev, hlc, by, device] (device: the authenticated device, None for the server)."""
         rev = await self.alloc.next()
         versions = dict(record.versions or {})
+        stamp = Version(rev, hlc, by, device.hex if device is not None else None).as_json()
         for name, value in values.items():
             setattr(record, name, value)
-            versions[name] = Version(rev, hlc, by).as_json()
+            versions[name] = stamp
         record.versions = versions
         record.rev = rev
         record.updated_at = self.now
@@ -82,30 +87,51 @@ class Writer:
         return rev
 
     async def move_area(self, coll: Collection, record: Any, new_area: int) -> None:
-        """Give a record (and what follows it) a new area; devices of the old one drop it.
+        """Give a record a new area, with the records that take their area from it and the
+        conflicts about them; devices of the old area drop them all.
 
-        The removal takes its rev before the record's new rev, so a device that sees both
-        in one response keeps the record (see feed.py)."""
+        Each removal takes its rev before the row's new rev, so a device that sees both in
+        one response keeps the row (see feed.py). The record itself gets its new rev from
+        the write that moves it."""
         old = record.area_id
         if old == new_area:
             return
         await self.removal(coll.name, str(record.id), old)
         record.area_id = new_area
-        for child_name, fk in AREA_CHILDREN.get(coll.name, ()):
-            child = BY_NAME[child_name]
+        await self._move_conflicts(coll, record, new_area)
+        for child, ref, earlier in self.registry.followers(coll.name):
+            model = child.model
             rows = (
                 await self.session.execute(
-                    select(child.model).where(
-                        getattr(child.model, fk) == record.id,
-                        child.model.deleted.is_(False),
-                        child.model.area_id != new_area,
+                    select(model).where(
+                        getattr(model, ref.field) == record.id,
+                        # the child's area comes from the first of its area refs that is set
+                        *(getattr(model, e.field).is_(None) for e in earlier),
+                        model.deleted.is_(False),
+                        model.area_id != new_area,
                     )
                 )
             ).scalars()
             for row in list(rows):
-                await self.removal(child_name, str(row.id), row.area_id)
-                row.area_id = new_area
+                await self.move_area(child, row, new_area)
                 await self.touch(row, row.updated_by)
+
+    async def _move_conflicts(self, coll: Collection, record: Any, new_area: int) -> None:
+        """A conflict lies in its record's area: the new area's reviewers decide it, the
+        old area's no longer see it, and its proposer keeps it only while in scope."""
+        rows = (
+            await self.session.execute(
+                select(Conflict).where(
+                    Conflict.collection == coll.name,
+                    Conflict.record_id == str(record.id),
+                    Conflict.area_id != new_area,
+                )
+            )
+        ).scalars()
+        for conflict in list(rows):
+            await self.removal(CONFLICTS.name, str(conflict.id), conflict.area_id)
+            conflict.area_id = new_area
+            conflict.rev = await self.alloc.next()
 
     async def removal(self, collection: str, record_id: str, area_id: int) -> None:
         rev = await self.alloc.next()
@@ -158,6 +184,48 @@ def to_json(value: Any) -> Any:
 
 def field_version(record: Any, name: str) -> Version:
     return version_of(record.versions or {}, name)
+
+
+@dataclass
+class Context:
+    """The write hooks run in (collections.HookContext), over one Writer."""
+
+    w: Writer
+    user_id: int | None
+    device_id: uuid.UUID | None
+    clock_offset_ms: int
+    hlc: str
+    mutation_id: uuid.UUID | None
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.w.session
+
+    @property
+    def now(self) -> datetime:
+        return self.w.now
+
+    async def load(self, collection: str, record_id: Any) -> Any:
+        return await self.w.load(self.w.registry[collection], record_id)
+
+    async def write(self, collection: str, record: Any, values: Mapping[str, Any]) -> int:
+        floor = max((field_version(record, n).hlc for n in values), default=hlcmod.ZERO)
+        coll = self.w.registry[collection]
+        return await self.w.write(coll, record, dict(values), self.w.server_hlc(floor), None)
+
+    async def hold(self, collection: str, record: Any, field: str, proposed: Any) -> str:
+        kept = field_version(record, field)
+        fc = FieldConflict(field, True, "pending", getattr(record, field), kept, proposed, "kept")
+        conflict = await self.w.add_conflict(
+            self.w.registry[collection],
+            record,
+            fc,
+            proposed_hlc=self.hlc,
+            proposed_by=self.user_id,
+            proposed_device=self.device_id,
+            mutation_id=self.mutation_id,
+        )
+        return str(conflict.id)
 
 
 def wire_row(coll: Collection, obj: Any) -> list[Any]:

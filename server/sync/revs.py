@@ -19,7 +19,7 @@ from server.sync.models import SyncState
 
 class RevAllocator:
     """Hands out increasing change numbers inside one transaction; call ``flush`` before
-    commit (``allocate`` does it lazily via ``close``)."""
+    the transaction commits, or the numbers handed out are handed out again."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -66,10 +66,3 @@ class RevAllocator:
                 update(SyncState).where(SyncState.id == 1).values(last_rev=last)
             )
             self._last_written = last
-
-
-async def current_rev(session: AsyncSession) -> int:
-    value = (
-        await session.execute(select(SyncState.last_rev).where(SyncState.id == 1))
-    ).scalar_one_or_none()
-    return value or 0

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import gzip
 import zlib
-from typing import TypeVar
 
 import msgspec
 
-from server.errors import BadInput, TooLarge, UpgradeRequired
+from server.errors import BadInput, UpgradeRequired
 from server.i18n import gettext as _
+from server.json_body import decode_json, too_large
 from server.sync import cursor as cursors
-from server.sync.collections import BY_NAME
 from server.sync.feed import check_snapshot_cursor
+from server.sync.spec.collections import Registry
 from server.sync.wire import (
     MAX_DECOMPRESSED_BYTES,
     MAX_MUTATIONS,
@@ -27,18 +27,9 @@ from server.sync.wire import (
     SyncResponse,
 )
 
-T = TypeVar("T")
-
 #: Answers smaller than this go out plain: gzip's frame and header cost more than it saves.
 GZIP_MIN_BYTES = 512
 _encoder = msgspec.json.Encoder()
-
-
-def too_large(limit: int) -> TooLarge:
-    return TooLarge(
-        _("The request body is too large (the limit is %(limit)s bytes).", limit=limit),
-        code="body_too_large",
-    )
 
 
 def bad_encoding(message: str) -> BadInput:
@@ -75,29 +66,10 @@ def decode_body(raw: bytes, content_encoding: str | None) -> bytes:
     return body
 
 
-def _path(exc: msgspec.ValidationError) -> str | None:
-    text = str(exc)
-    marker = " - at `"
-    return text.split(marker, 1)[1].rstrip("`") if marker in text else None
-
-
-def decode_json(body: bytes, kind: type[T]) -> T:
-    """JSON of the given shape, or a ``bad_json`` / ``bad_body`` error naming the field."""
-    try:
-        return msgspec.json.decode(body, type=kind)
-    except msgspec.ValidationError as exc:
-        raise BadInput(
-            _("The request does not match the protocol: %(why)s", why=exc),
-            code="bad_body",
-            detail={"path": _path(exc)},
-        ) from exc
-    except msgspec.DecodeError as exc:
-        raise BadInput(_("The body is not valid JSON."), code="bad_json") from exc
-
-
-def parse_request(body: bytes) -> tuple[SyncRequest, cursors.Cursor | None]:
+def parse_request(body: bytes, registry: Registry) -> tuple[SyncRequest, cursors.Cursor | None]:
     """JSON, then versions, then the exact shape: a newer client must get 426, not a
-    complaint about fields this server does not know."""
+    complaint about fields this server does not know. (The one JSON decoder of every
+    API, server/json_body.py, gives ``bad_json`` / ``bad_body``.)"""
     envelope = decode_json(body, Envelope)
     if envelope.protocol != PROTOCOL_VERSION:
         raise UpgradeRequired(
@@ -119,22 +91,22 @@ def parse_request(body: bytes) -> tuple[SyncRequest, cursors.Cursor | None]:
             detail={"max": MAX_MUTATIONS},
         )
     for name in [m.col for m in request.mutations] + list(request.first or ()):
-        if name not in BY_NAME:
+        if name not in registry:
             raise BadInput(
                 _("Unknown collection %(c)s.", c=name[:32]),
                 code="unknown_collection",
                 detail={"collection": name[:32]},
             )
-    return request, parse_cursor(request.cursor)
+    return request, parse_cursor(request.cursor, registry)
 
 
-def parse_cursor(text: str | None) -> cursors.Cursor | None:
+def parse_cursor(text: str | None, registry: Registry) -> cursors.Cursor | None:
     if not text:
         return None
     try:
         cursor = cursors.decode(text)
         if isinstance(cursor, cursors.SnapshotCursor):
-            check_snapshot_cursor(cursor)
+            check_snapshot_cursor(cursor, registry)
     except cursors.CursorError as exc:
         raise BadInput(
             _("The sync position is not valid; sync again from the start."),

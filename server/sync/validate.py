@@ -9,43 +9,12 @@ from typing import Any
 import msgspec
 
 from server.i18n import gettext as _
-from server.sync.codes import REJECTIONS
-from server.sync.collections import Collection
-from server.sync.schemas import FIRST_DAY, LAST_DAY, in_range
+from server.sync.spec.collections import Collection, Rejected
+from server.sync.spec.schemas import FIRST_DAY, LAST_DAY, in_range
 
 _PATH = re.compile(r"`\$\.([A-Za-z_]+)")
 
-
-class Rejected(Exception):
-    """A mutation refused with a documented code (codes.REJECTIONS)."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        assert code in REJECTIONS, code
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-
-
-def label(collection: str) -> str:
-    """A collection's name for people (messages name collections, not tables)."""
-    labels = {
-        "areas": _("areas"),
-        "facilities": _("facilities"),
-        "policies": _("policies"),
-        "campaigns": _("campaigns"),
-        "measures": _("measures"),
-        "persons": _("persons"),
-        "households": _("households"),
-        "visits": _("visits"),
-        "checks": _("checks"),
-        "tests": _("tests"),
-        "daily_reports": _("daily reports"),
-        "fever_reports": _("fever reports"),
-        "fever_events": _("fever report events"),
-        "conflicts": _("conflicts"),
-    }
-    return labels.get(collection, collection)
+__all__ = ["Rejected", "bad_id", "clean", "has_nul", "record_id", "validate_data"]
 
 
 def bad_id() -> str:
@@ -110,17 +79,3 @@ def validate_data(coll: Collection, data: dict[str, Any]) -> dict[str, Any]:
                 name,
             )
     return values
-
-
-def check_links(coll: Collection, data: dict[str, Any], found: dict[str, Any]) -> None:
-    """A check's or test's measure must belong to the person it names."""
-    measure = found.get("measure_id")
-    person_id = data.get("person_id")
-    if measure is not None and person_id is not None and measure.person_id != person_id:
-        raise Rejected("invalid", _("The measure belongs to another person."), "measure_id")
-    if (
-        coll.name == "fever_events"
-        and data.get("result") is not None
-        and data.get("kind") != "resulted"
-    ):
-        raise Rejected("invalid", _("Only a result event carries a result."), "result")

@@ -10,8 +10,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, SyncedRecord
-
-VISIT_OUTCOMES = ("visited", "nobody_home", "refused")
+from server.visits.values import VisitOutcome
 
 
 class Campaign(Base):
@@ -32,6 +31,6 @@ class Visit(SyncedRecord, Base):
 
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"), index=True)
     visited_at: Mapped[datetime] = mapped_column()
-    outcome: Mapped[str] = mapped_column(String(16), default="visited")
+    outcome: Mapped[str] = mapped_column(String(16), default=VisitOutcome.VISITED)
     checklist: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     notes: Mapped[str] = mapped_column(String(500), default="")

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from server.timeutil import require_aware
+from server.visits.values import CoverageState, VisitOutcome
 
-VISIT_OUTCOMES = ("visited", "nobody_home", "refused")
-COVERAGE_STATES = ("visited", "attempted", "not_visited")
+_OUTCOMES = frozenset(VisitOutcome)
 
 
 def in_campaign(visited_at: datetime, start: datetime, end: datetime | None) -> bool:
@@ -24,7 +24,7 @@ def coverage_state(
     visits: Iterable[tuple[datetime, str]],
     campaign_start: datetime,
     campaign_end: datetime | None,
-) -> str:
+) -> CoverageState:
     """A household's state in a campaign, from its (visited_at, outcome) visits.
 
     "visited" when a visit in the window had outcome "visited"; "attempted" when visits in
@@ -33,14 +33,14 @@ def coverage_state(
     """
     attempted = False
     for visited_at, outcome in visits:
-        if outcome not in VISIT_OUTCOMES:
+        if outcome not in _OUTCOMES:
             raise ValueError(f"unknown visit outcome {outcome!r}")
         if not in_campaign(visited_at, campaign_start, campaign_end):
             continue
-        if outcome == "visited":
-            return "visited"
+        if outcome == VisitOutcome.VISITED:
+            return CoverageState.VISITED
         attempted = True
-    return "attempted" if attempted else "not_visited"
+    return CoverageState.ATTEMPTED if attempted else CoverageState.NOT_VISITED
 
 
 def coverage_ratio(visited: int, total: int) -> float:

@@ -21,17 +21,22 @@ from litestar.types import ControllerRouterHandler
 
 from server import __version__, i18n
 from server.deps import AppSettings
+from server.labels import labels
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 STATIC_DIR = ROOT / "web" / "static"
 APP_TEMPLATES = ROOT / "web" / "templates" / "app"
 SW_SOURCE = STATIC_DIR / "sw.js"
 LOCALE_DIR = ROOT / "server" / "locale"
+#: the label table the shell carries (its words are in LOCALE_DIR)
+LABELS_SOURCE = ROOT / "server" / "labels.py"
 
 #: pages the worker stores next to the static files (rendered by this module)
 SHELL_PAGES = ("/app", "/offline", "/manifest.webmanifest")
-#: static files precached: every app module, the app's css, icons and vendored libraries
-STATIC_GLOBS = ("js/**/*.js", "css/app.css", "icons/*.png", "vendor/*.js")
+#: static files precached: every app module, the app's css and icons. Nothing else: every
+#: byte here is downloaded on install, over 2G; htmx (web/static/vendor/) serves the
+#: server-rendered pages, which are never offline, so the field app does not carry it.
+STATIC_GLOBS = ("js/**/*.js", "css/app.css", "icons/*.png")
 
 THEME_COLOUR = "#0f766e"
 BACKGROUND_COLOUR = "#f8fafc"
@@ -47,7 +52,12 @@ def _static_files() -> list[Path]:
 
 def _versioned_inputs() -> list[Path]:
     """Everything whose change must reach the phones: precached files, templates, catalogs."""
-    extra = [SW_SOURCE, *APP_TEMPLATES.glob("*.html"), *LOCALE_DIR.glob("*/LC_MESSAGES/*.po")]
+    extra = [
+        SW_SOURCE,
+        LABELS_SOURCE,
+        *APP_TEMPLATES.glob("*.html"),
+        *LOCALE_DIR.glob("*/LC_MESSAGES/*.po"),
+    ]
     return sorted({*_static_files(), *(p for p in extra if p.is_file())})
 
 
@@ -104,6 +114,8 @@ def _app_context(settings: AppSettings) -> dict[str, Any]:
         "locale": locale,
         "other_locale": other,
         "theme_colour": THEME_COLOUR,
+        # the code labels the scripts show (the enums block of app/_strings.html)
+        "value_labels": labels(),
     }
 
 

@@ -13,56 +13,9 @@ from markupsafe import Markup, escape
 from server import __version__, i18n
 from server.accounts.auth import CSRF_FIELD, page_csrf_token
 from server.config import Settings
-from server.i18n import gettext as _
+from server.labels import GROUPS, label
 from server.people.rules import mask_id_number, mask_phone
 from server.timeutil import format_local
-
-
-def labels() -> dict[str, str]:
-    """Display names of the codes stored in the database, in the request's language."""
-    return {
-        # roles
-        "grid_worker": _("Grid worker"),
-        "sentinel": _("Sentinel"),
-        "township_health": _("Township health centre"),
-        "supervisor": _("Supervisor"),
-        "admin": _("Administrator"),
-        # area levels
-        "city": _("City"),
-        "county": _("County"),
-        "town": _("Town"),
-        "village": _("Village"),
-        "grid": _("Grid"),
-        # measures
-        "none": _("No measure"),
-        "health_monitoring": _("Health monitoring"),
-        "home_quarantine": _("Home quarantine"),
-        "central_quarantine": _("Centralised quarantine"),
-        "hospital": _("In hospital"),
-        # check slots
-        "morning": _("Morning"),
-        "evening": _("Evening"),
-        # fever report states
-        "reported": _("Reported"),
-        "acknowledged": _("Acknowledged"),
-        "sampled": _("Sampled"),
-        "sent": _("Sent to the lab"),
-        "resulted": _("Result in"),
-        # daily report status
-        "zero": _("Zero report"),
-        "missing": _("Not reported"),
-        # person categories
-        "resident": _("Resident"),
-        "returnee_low": _("Returnee (low-risk area)"),
-        "returnee_mid_high": _("Returnee (medium/high-risk area)"),
-        "returnee_abroad": _("Returnee (abroad)"),
-    }
-
-
-def label(code: str | None) -> str:
-    if code is None:
-        return ""
-    return labels().get(code, code)
 
 
 def configure_templates(engine: JinjaTemplateEngine, settings: Settings) -> None:
@@ -112,6 +65,8 @@ def configure_templates(engine: JinjaTemplateEngine, settings: Settings) -> None
     env.globals["csrf_field"] = csrf_field
     env.globals["lang_url"] = lang_url
     env.globals["locales"] = i18n.LOCALES
+    # the code enums by class name, for pages that list every code: {% for r in Role %}
+    env.globals.update({enum.__name__: enum for enum in GROUPS.values()})
 
 
-__all__ = ["configure_templates", "label", "labels"]
+__all__ = ["configure_templates"]

@@ -25,6 +25,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from devkit.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from devkit.network import free_port
+from server.config import DEFAULT_TIMEZONE
 from server.timeutil import local_today
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +120,7 @@ class LiveServer:
 
 @pytest.fixture(scope="session")
 def today() -> str:
-    return local_today(datetime.now(UTC), "Asia/Shanghai").isoformat()
+    return local_today(datetime.now(UTC), DEFAULT_TIMEZONE).isoformat()
 
 
 @pytest.fixture(scope="session")
@@ -183,7 +184,7 @@ def new_context(browser: Browser, server: LiveServer) -> Iterator[Callable[..., 
             "viewport": VIEWPORT,
             "base_url": server.url,
             "locale": "zh-CN",
-            "timezone_id": "Asia/Shanghai",
+            "timezone_id": DEFAULT_TIMEZONE,
             "service_workers": "allow",
             # wait_for_function evaluates its predicate with eval, which the app's
             # Content-Security-Policy forbids; test_csp.py runs the app under its CSP.
@@ -225,7 +226,7 @@ def persistent(
             viewport=VIEWPORT,
             base_url=server.url,
             locale="zh-CN",
-            timezone_id="Asia/Shanghai",
+            timezone_id=DEFAULT_TIMEZONE,
             service_workers="allow",
             bypass_csp=True,  # see new_context
         )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.models import User
 from server.accounts.passwords import hash_password
 from server.areas.models import Area
+from server.config import DEFAULT_TIMEZONE
 from server.db import make_engine, make_sessionmaker, transaction
 from server.people.models import Household, Person
 from server.quarantine.models import Measure, Policy
@@ -27,7 +28,7 @@ from server.visits.models import Campaign, Visit
 
 NS = uuid.UUID("0b7e0d7c-3c55-4c1e-9a57-5a3f1b0e2d11")
 PASSWORD = "field-pass-1"
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 WORKER_A = "13800000001"
 WORKER_B = "13800000002"
@@ -110,7 +111,7 @@ async def _synced(s: AsyncSession, alloc: RevAllocator, row: Any) -> None:
 
 
 async def load(database_url: str, today: date) -> Ids:
-    """Fill an empty, migrated database. ``today`` is the local (Asia/Shanghai) date."""
+    """Fill an empty, migrated database. ``today`` is the local date (DEFAULT_TIMEZONE)."""
     engine = make_engine(database_url)
     try:
         async with transaction(make_sessionmaker(engine)) as s:

@@ -16,7 +16,14 @@ SIGNIN = "/login?next=/app%3Fsignin%3D1"
 
 
 def wait_ready(page: Page, value: str = "1") -> None:
-    page.wait_for_function("(v) => document.documentElement.dataset.ready === v", arg=value)
+    """The app marked ``<html data-ready>`` with `value`. Polled across navigations: between
+    two documents (a sign-in redirect, a reload) there may be no root element yet, which
+    counts as "not yet", not as an error."""
+    page.wait_for_function(
+        "(v) => { const root = document.documentElement;"
+        " return !!root && !!root.dataset && root.dataset.ready === v; }",
+        arg=value,
+    )
 
 
 def sign_in(page: Page, phone: str = WORKER_A) -> None:

@@ -368,7 +368,71 @@ async def test_cookie_device_creation_needs_a_json_content_type(
     response = await client.post(
         "/api/devices", content=b'{"name": "x"}', headers={"Content-Type": "text/plain"}
     )
-    assert response.status_code == 415
+    # refused by the CSRF guard before the body is read (it was 415 from the body check)
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden")
+
+
+async def test_cookie_writes_on_the_device_api_need_the_csrf_token(
+    client: Client, db: DB, worker: User
+) -> None:
+    # What another site can make a signed-in browser send: a form post (any of the three
+    # form encodings, or none) with the session cookie. A DELETE needs a preflight, but
+    # the rule is the same for every cookie-authenticated write.
+    await sign_in(client, PHONE)
+    forged: list[dict[str, Any]] = [
+        {"content": b""},
+        {"content": b"", "headers": {"Content-Type": "application/x-www-form-urlencoded"}},
+        {"data": {"name": "evil"}},
+        {"content": b"", "headers": {"Content-Type": "text/plain"}},
+        {"content": b"", "headers": {"X-CSRF-Token": "0" * 40}},
+    ]
+    for request in forged:
+        response = await client.post("/api/devices", **request)
+        assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden")
+    async with db() as session:
+        assert (await session.execute(select(func.count()).select_from(Device))).scalar() == 0
+
+    token = csrf_from((await client.get("/")).text)  # what the page's own scripts can read
+    made = await client.post("/api/devices", headers={"X-CSRF-Token": token})
+    assert made.status_code == 201, made.text
+    device_id = made.json()["device_id"]
+
+    refused = await client.delete(f"/api/devices/{device_id}")
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
+    assert (await client.get("/api/me", headers=_auth(made.json()))).status_code == 200
+    revoked = await client.delete(f"/api/devices/{device_id}", headers={"X-CSRF-Token": token})
+    assert revoked.status_code == 200, revoked.text
+    assert revoked.json()["revoked_at"] is not None
+    # a device token needs no CSRF token: no browser sends it on its own
+    other = (await client.post("/api/devices", json={"name": "second"})).json()
+    client.cookies.clear()
+    assert (
+        await client.delete(f"/api/devices/{other['device_id']}", headers=_auth(other))
+    ).is_success
+
+
+def _auth(issued: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issued['token']}"}
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "code", "path"),
+    [
+        ("/api/auth/token", b"{not json", "bad_json", None),
+        ("/api/devices", b"{not json", "bad_json", None),
+        ("/api/auth/token", b"[" * 5000 + b"]" * 5000, "bad_body", None),  # not an object
+        ("/api/auth/token", b'{"phone": 13800138000, "password": "x"}', "bad_body", "$.phone"),
+        ("/api/devices", b'{"name": 5}', "bad_body", "$.name"),
+    ],
+)
+async def test_account_bodies_answer_the_sync_apis_codes(
+    client: Client, worker: User, url: str, body: bytes, code: str, path: str | None
+) -> None:
+    response = await client.post(url, content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == code
+    assert (error.get("detail") or {}).get("path") == path
 
 
 # --- bad input: size ---------------------------------------------------------------------

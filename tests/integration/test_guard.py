@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.accounts.auth import authenticate, device_from_token
+from server.accounts.auth import device_from_token, token_identity
 from server.accounts.guard import principal_for
 from server.accounts.models import User
 from server.db import transaction
@@ -151,20 +151,19 @@ async def test_a_disabled_user_loses_device_and_session(
     assert page.status_code == 303  # the page session no longer counts either
 
 
-async def test_authenticate_prefers_the_bearer_token(
+async def test_the_bearer_token_wins_over_the_session_cookie(
     client: Client, db: DB, world: dict[str, Any]
 ) -> None:
     device = await _device(client, "13800000002", "phone")
-
-    class FakeRequest:
-        def __init__(self, headers: dict[str, str]) -> None:
-            self.headers = headers
-            self.cookies: dict[str, str] = {}
-
-    user, principal = await authenticate(
-        FakeRequest({"authorization": f"Bearer {device['token']}"}),  # type: ignore[arg-type]
-        db,
-    )
-    assert (user.id, principal.area_path) == (world["worker2"].id, world["grid2"].path)
-    with pytest.raises(Unauthorized):
-        await authenticate(FakeRequest({}), db)  # type: ignore[arg-type]
+    await sign_in(client, "13800000001")  # the cookie is another user's
+    me = await client.get("/api/me", headers=_bearer(device))
+    assert me.json()["id"] == world["worker2"].id
+    async with db() as session:
+        found = await token_identity(session, device["token"])
+    assert (found.user.id, found.principal.area_path) == (world["worker2"].id, world["grid2"].path)
+    # a bad token is refused, not passed over for the cookie
+    bad = await client.get("/api/me", headers={"Authorization": "Bearer nope"})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (401, "unauthorized")
+    assert (await client.get("/api/me")).json()["id"] == world["worker"].id
+    client.cookies.clear()
+    assert (await client.get("/api/me")).status_code == 401

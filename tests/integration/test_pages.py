@@ -5,19 +5,29 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from jinja2 import StrictUndefined
 from litestar import Litestar
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.testing import AsyncTestClient
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from server.accounts.guard import principal_for
+from server.accounts.models import User
+from server.app import TEMPLATES_DIR
 from server.areas.models import Area
+from server.config import DEFAULT_TIMEZONE, Settings
 from server.db import transaction, utcnow
-from server.quarantine.models import Test
+from server.quarantine.models import Policy, Test
+from server.seed import Scale, seed_demo
 from server.sync.models import Conflict
 from server.sync.revs import RevAllocator
 from server.timeutil import local_today
+from server.web.homes import HOMES, home_page_context
+from server.web.templating import configure_templates
 from tests.factories import (
     csrf_from,
     make_area,
@@ -53,7 +63,7 @@ def stat(html: str, key: str) -> str:
 
 
 def today() -> object:
-    return local_today(utcnow(), "Asia/Shanghai")
+    return local_today(utcnow(), DEFAULT_TIMEZONE)
 
 
 async def home(client: Client) -> str:
@@ -132,7 +142,7 @@ async def test_unknown_language_and_unknown_page_answer_with_a_chinese_page(
 
 async def test_grid_worker_home_counts_its_grid(client: Client, db: DB) -> None:
     now = utcnow()
-    day = local_today(now, "Asia/Shanghai")
+    day = local_today(now, DEFAULT_TIMEZONE)
     async with transaction(db) as s:
         tree = await make_area_tree(s)
         await make_user(s, "grid_worker", tree["grid"], phone=PHONE)
@@ -234,7 +244,7 @@ async def test_township_home_counts_fever_follow_up(client: Client, db: DB) -> N
 
 async def test_supervisor_home_counts_the_subtree(client: Client, db: DB) -> None:
     now = utcnow()
-    day = local_today(now, "Asia/Shanghai")
+    day = local_today(now, DEFAULT_TIMEZONE)
     async with transaction(db) as s:
         tree = await make_area_tree(s)
         await make_user(s, "supervisor", tree["county"], phone=PHONE)
@@ -312,6 +322,89 @@ async def test_admin_home_counts_areas_users_devices(client: Client, db: DB) -> 
     assert stat(page, "active-devices") == "1"
 
 
+async def test_supervisor_home_counts_scheduled_tests_not_taken(client: Client, db: DB) -> None:
+    now = utcnow()
+    day = local_today(now, DEFAULT_TIMEZONE)
+    async with transaction(db) as s:
+        tree = await make_area_tree(s)
+        await make_user(s, "supervisor", tree["county"], phone=PHONE)
+        policy = Policy(
+            kind="home_quarantine",
+            version=1,
+            duration_days=14,
+            test_days=[0, 13],
+            checks_per_day=2,
+            effective_from=date(2021, 1, 1),
+        )
+        s.add(policy)
+        await s.flush()
+        household = await make_household(s, tree["grid"])
+        owing = await make_measure(
+            s, await make_person(s, household), "home_quarantine", day - timedelta(days=2)
+        )
+        tested = await make_measure(
+            s, await make_person(s, household), "home_quarantine", day - timedelta(days=2)
+        )
+        owing.policy_id = tested.policy_id = policy.id
+        alloc = RevAllocator(s)
+        s.add(
+            Test(
+                id=uuid.uuid4(),
+                rev=await alloc.next(),
+                area_id=tree["grid"].id,
+                measure_id=tested.id,
+                sampled_at=now - timedelta(days=2),
+            )
+        )
+        await alloc.flush()
+    await sign_in(client, PHONE)
+    assert stat(await home(client), "tests-due") == "1"  # the entry test of `owing`
+    async with transaction(db) as s:
+        alloc = RevAllocator(s)
+        s.add(
+            Test(
+                id=uuid.uuid4(),
+                rev=await alloc.next(),
+                area_id=tree["grid"].id,
+                measure_id=owing.id,
+                sampled_at=now,  # a day late still settles it
+            )
+        )
+        await alloc.flush()
+    assert stat(await home(client), "tests-due") == "0"
+
+
+@pytest.mark.slow
+async def test_every_home_renders_on_the_demo_county_reading_only_defined_names(
+    settings: Settings, db: DB
+) -> None:
+    """Every role's home on the demo data through an environment where an undefined name
+    or attribute raises instead of printing nothing."""
+    await seed_demo(
+        settings,
+        seed=3,
+        today=date(2026, 1, 20),
+        scale=Scale(towns=2, villages_per_town=2, households_per_village=30),
+    )
+    now = datetime(2026, 1, 20, 4, 0, tzinfo=UTC)  # local noon of the seed's day
+    engine = JinjaTemplateEngine(directory=TEMPLATES_DIR)
+    configure_templates(engine, settings)
+    engine.engine.undefined = StrictUndefined
+    page = engine.engine.get_template("home.html")
+    rendered: dict[str, str] = {}
+    async with db() as s:
+        for user in (await s.execute(select(User).order_by(User.id))).scalars():
+            if user.role in rendered:
+                continue
+            principal = await principal_for(s, user)
+            context = await home_page_context(s, principal, user, settings, now)
+            rendered[user.role] = page.render(context)
+    assert set(rendered) == set(HOMES)
+    assert int(stat(rendered["supervisor"], "reports-reported")) > 0
+    assert int(stat(rendered["grid_worker"], "households")) > 0
+    assert int(stat(rendered["admin"], "areas-grid")) > 0
+
+
 # --- devices page ------------------------------------------------------------------------
 
 
@@ -337,6 +430,41 @@ async def test_devices_page_revokes_after_a_confirmation(client: Client, db: DB)
     auth = {"Authorization": f"Bearer {device['token']}"}
     assert (await client.get("/api/me", headers=auth)).json()["error"]["code"] == "device_revoked"
     assert "设备已注销" in (await client.get("/devices?revoked=1")).text
+
+
+async def test_devices_page_revokes_a_row_in_place_through_htmx(client: Client, db: DB) -> None:
+    async with transaction(db) as s:
+        tree = await make_area_tree(s)
+        await make_user(s, "grid_worker", tree["grid"], phone=PHONE)
+    await sign_in(client, PHONE)
+    device = (await client.post("/api/devices", json={"name": "红米手机"})).json()
+    listing = (await client.get("/devices")).text
+    # signed-in pages load htmx and send the form token in a header on every htmx request
+    assert '<script src="/static/vendor/htmx.min.js' in listing
+    token = csrf_from(listing)
+    assert f'hx-headers=\'{{"X-CSRF-Token": "{token}"}}\'' in listing
+    url = f"/devices/{device['device_id']}/revoke"
+    assert f'hx-post="{url}"' in listing
+
+    htmx = {"HX-Request": "true", "HX-Current-URL": "http://testserver.local/devices"}
+    forged = await client.post(url, headers=htmx)
+    assert forged.status_code == 403
+    row = await client.post(url, headers={**htmx, "X-CSRF-Token": token})
+    assert row.status_code == 200
+    fragment = row.text.strip()
+    assert fragment.startswith(f'<li class="device revoked" data-device="{device["device_id"]}"')
+    assert fragment.endswith("</li>")
+    assert "<html" not in fragment
+    assert "hx-post" not in fragment
+    assert "注销于" in fragment
+    auth = {"Authorization": f"Bearer {device['token']}"}
+    assert (await client.get("/api/me", headers=auth)).json()["error"]["code"] == "device_revoked"
+
+
+async def test_signed_out_pages_do_not_load_htmx(client: Client) -> None:
+    page = (await client.get("/login")).text
+    assert "htmx" not in page
+    assert "hx-headers" not in page
 
 
 async def test_home_of_a_user_whose_area_is_unknown_level_still_renders(

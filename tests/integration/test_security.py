@@ -26,6 +26,7 @@ from server.app import create_app
 from server.audit.models import AuditEntry
 from server.config import Settings
 from server.db import transaction, utcnow
+from server.deps import SESSIONMAKER
 from tests.factories import (
     DEFAULT_PASSWORD,
     make_area_tree,
@@ -78,7 +79,7 @@ async def concurrent_client(settings: Settings) -> AsyncIterator[httpx.AsyncClie
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
             yield c
     finally:
-        await app.state.engine.dispose()
+        await app.state[SESSIONMAKER].kw["bind"].dispose()
 
 
 # --- #4 sign-in throttling ---------------------------------------------------------------

@@ -23,21 +23,26 @@ from server.cli import main as cli_main
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.fever.models import FeverEvent, FeverReport
-from server.fever.rules import FEVER_STATES, report_timeliness, state_from_events
+from server.fever.rules import report_timeliness, state_from_events
+from server.fever.values import FeverState
 from server.models import Base
-from server.people.models import PERSON_CATEGORIES, Household, Person
+from server.people.models import Household, Person
 from server.people.rules import certificate_state
+from server.people.values import PersonCategory
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.quarantine.rules import DEFAULT_POLICIES, schedule
+from server.registry import REGISTRY
 from server.reports.models import DailyReport
 from server.reports.rules import daily_report_id
 from server.seed import DEMO_PASSWORD, Scale, demo_accounts_text, seed_demo
 from server.seed.load import count_rows
 from server.seed.names import id_check_digit
 from server.sync.models import SyncState
-from server.sync.schemas import FIELDS, SCHEMAS
 from server.visits.models import Visit
 from tests.conftest import create_schema
+
+# Seeding the demo county takes seconds per test: `make slow`, not `make unit`.
+pytestmark = pytest.mark.slow
 
 TODAY = date(2026, 1, 20)
 SMALL = Scale(towns=2, villages_per_town=2, households_per_village=30)
@@ -49,6 +54,10 @@ DEMO_TABLES = (
 SKIP_COLUMNS = {"users": {"created_at", "password_hash"}}
 
 Sessions = async_sessionmaker[AsyncSession]
+
+#: each device-written collection's wire fields and schema, from its declaration
+FIELDS = {c.name: c.fields for c in REGISTRY.ordered if c.fields}
+SCHEMAS = {c.name: c.schema for c in REGISTRY.ordered if c.schema is not None}
 
 
 def _plain(value: Any) -> Any:
@@ -107,7 +116,7 @@ async def test_every_state_is_present(settings: Settings, db: Sessions) -> None:
         dailies = (await s.execute(select(DailyReport))).scalars().all()
         grids = (await s.execute(select(Area.id).where(Area.level == "grid"))).scalars().all()
         checks = (await s.execute(select(Check))).scalars().all()
-    assert {p.category for p in persons} == set(PERSON_CATEGORIES)
+    assert {p.category for p in persons} == set(PersonCategory)
     returnees = [p for p in persons if p.category != "resident"]
     assert all(p.arrival_date and p.origin for p in returnees)
     certs = {certificate_state(p.certificate_date, p.arrival_date, TODAY) for p in returnees}
@@ -119,7 +128,7 @@ async def test_every_state_is_present(settings: Settings, db: Sessions) -> None:
     assert {m.status for m in measures} == {"active", "released"}
     assert len({m.start_date for m in measures if m.status == "active"}) >= 7  # various days
 
-    assert {r.state for r in reports} == set(FEVER_STATES)
+    assert {r.state for r in reports} == set(FeverState)
     now = datetime(2026, 1, 20, 4, 0, tzinfo=UTC)  # local noon: the seed's "now"
     timeliness = {report_timeliness(r.seen_at, r.received_at, now) for r in reports}
     assert timeliness == {"on_time", "late"}

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from server.db import transaction, utcnow
 from server.people.models import Household, Person
+from server.registry import REGISTRY
 from server.sync.maintenance import purge_tombstones, purge_tombstones_cli
 from server.sync.models import SyncState
 from server.visits.models import Visit
@@ -145,7 +146,7 @@ async def test_purged_tombstones_reset_old_cursors_and_keep_the_outbox(
     pid = next(iter(other.rows["persons"]))
     await other.sync([other.delete("persons", pid)])
     async with transaction(db) as s:
-        counts = await purge_tombstones(s, utcnow() + timedelta(days=1))
+        counts = await purge_tombstones(s, utcnow() + timedelta(days=1), REGISTRY)
         horizon = (await s.execute(select(SyncState.horizon_rev))).scalar_one()
     assert counts["persons"] == 1
     assert horizon > 0
@@ -179,7 +180,7 @@ async def test_purge_keeps_referenced_tombstones_and_the_cli_reports(
     async with transaction(db) as s:
         await s.execute(update(Person).values(updated_at=utcnow() - timedelta(days=400)))
         await s.execute(update(Household).values(updated_at=utcnow() - timedelta(days=400)))
-    message = await purge_tombstones_cli(settings)
+    message = await purge_tombstones_cli(settings, REGISTRY)
     assert "purged 1 tombstones" in message  # the person; the household has a visit
     async with db() as s:
         assert await s.get(Household, uuid.UUID(hid)) is not None

@@ -13,8 +13,8 @@ from server.audit.models import AuditEntry
 from server.db import transaction
 from server.fever.models import FeverReport
 from server.people.models import Household, Person
+from server.registry import REGISTRY
 from server.reports.rules import daily_report_id
-from server.sync.collections import BY_NAME
 from server.sync.models import Conflict, SyncMutation, SyncState
 from tests.integration.sync_helpers import (
     Dev,
@@ -78,7 +78,7 @@ async def test_echoes_are_sent_when_the_device_lacks_something(db: Any, client: 
     h = household(dev, w.areas["grid"], **FULL_HOUSEHOLD)
     await dev.sync([h])
     # a person sent with every writable field still lacks its area, derived by the server
-    fields = dict.fromkeys(BY_NAME["persons"].writable)
+    fields = dict.fromkeys(REGISTRY["persons"].writable)
     fields |= {"household_id": h["rid"], "name": "李四", "relation": "", "origin": ""}
     fields |= {"category": "resident", "measure": "none", "notes": ""}
     p = dev.put("persons", **fields)

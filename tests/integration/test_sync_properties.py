@@ -1,4 +1,4 @@
-"""Sync guarantees as a hypothesis state machine (DESIGN.md, "The sync protocol" 1-3, 6, 7).
+"""Sync guarantees as a hypothesis state machine (docs/sync-protocol.md, its guarantees).
 
 Four devices work offline on one village: two grid workers of grid A, the town's
 supervisor (sees grids A and B) and the worker of grid B. Hypothesis draws their edits
@@ -58,10 +58,10 @@ from server.app import create_app
 from server.areas.models import Area
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction
-from server.people.models import MEASURE_KINDS, Household, Person
+from server.people.models import Household, Person
+from server.people.values import MeasureKind
 from server.quarantine.models import Check, Measure
-from server.sync.client import SyncClient
-from server.sync.collections import BY_NAME
+from server.registry import REGISTRY
 from server.sync.models import Conflict, SyncMutation
 from server.sync.revs import RevAllocator
 from server.visits.models import Visit
@@ -71,6 +71,7 @@ from tests.factories import (
     make_household,
     make_user,
 )
+from wangge_client import SyncClient
 
 SOAK = os.environ.get("WANGGE_SOAK") == "1"
 MODEST = (15, 30)  # (examples, steps per example)
@@ -333,7 +334,7 @@ class SyncMachine(RuleBasedStateMachine):
         }
         self.queue(dev, lambda: dev.client.put("households", None, data), "households", "put")
 
-    @rule(d=st.integers(0, 3), h=st.integers(0, 50), measure=st.sampled_from(MEASURE_KINDS))
+    @rule(d=st.integers(0, 3), h=st.integers(0, 50), measure=st.sampled_from(MeasureKind))
     def create_person(self, d: int, h: int, measure: str) -> None:
         dev = self.dev(d)
         household = self.pick(dev, "households", h)
@@ -358,7 +359,7 @@ class SyncMachine(RuleBasedStateMachine):
 
     def _value(self, dev: Dev, col: str, name: str, v: int) -> Any:
         if name == "measure":
-            return MEASURE_KINDS[v % len(MEASURE_KINDS)]
+            return list(MeasureKind)[v % len(MeasureKind)]
         if name == "household_id":
             household = self.pick(dev, "households", v)
             return household["id"] if household else None
@@ -411,7 +412,7 @@ class SyncMachine(RuleBasedStateMachine):
             name = "measure"  # moving a person needs a household both see; keep it simple
         if name == "measure":
             current = a.client.snapshot[col][rid].get("measure")
-            kinds = [k for k in MEASURE_KINDS if k != current]
+            kinds = [k for k in MeasureKind if k != current]
             value_a, value_b = kinds[v % len(kinds)], kinds[(v + 1) % len(kinds)]
         else:
             value_a, value_b = self.text("甲"), self.text("乙")
@@ -601,7 +602,7 @@ class SyncMachine(RuleBasedStateMachine):
         assert set(held) == expected, (
             f"{dev.label} {col}: missing {expected - set(held)}, extra {set(held) - expected}"
         )
-        wire_cols = {"id", "rev", *BY_NAME[col].cols}
+        wire_cols = {"id", "rev", *REGISTRY[col].cols}
         for rid, record in held.items():
             row = live[rid]
             assert set(record) == wire_cols, (
@@ -700,6 +701,7 @@ def _run_in(db_url: str, workdir: Path, budget: tuple[int, int]) -> None:
     )
 
 
+@pytest.mark.slow
 def test_devices_converge_and_nothing_is_lost(db_url: str) -> None:
     _run(db_url, MANY if SOAK else MODEST)
 
@@ -749,7 +751,7 @@ async def test_the_creator_learns_derived_fields(
     await device.sync_all()
     # all its fields, as a new record is sent (a field left out is filled in by the server,
     # which then sends the record back whole)
-    fields = dict.fromkeys(BY_NAME["persons"].writable)
+    fields = dict.fromkeys(REGISTRY["persons"].writable)
     fields |= {"household_id": household, "name": "李四", "relation": "", "origin": ""}
     fields |= {"category": "resident", "measure": "none", "notes": ""}
     person = device.put("persons", None, fields)

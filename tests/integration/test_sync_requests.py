@@ -210,3 +210,68 @@ async def test_compression_and_bookkeeping(db: Any, client: Any) -> None:
     assert abs(device.clock_offset_ms) < 60_000
     assert device.last_cursor == int(answer["cursor"].split(".")[-1])
     uuid.UUID(str(device.id))
+
+
+def with_deep_value(value: Any, depth: int) -> bytes:
+    """``value`` as JSON with its string "DEEP" replaced by arrays and objects nested
+    ``depth`` levels (built as text: no encoder nests that deep)."""
+    opens = b"".join(b'{"k":' if level % 2 else b"[" for level in range(depth))
+    closes = b"".join(b"}" if level % 2 else b"]" for level in reversed(range(depth)))
+    return json_bytes(value).replace(b'"DEEP"', opens + b"1" + closes)
+
+
+async def test_deeply_nested_json_is_400_not_500(db: Any, client: Any) -> None:
+    w = await make_world(db)
+    dev = w.dev(client, "worker")
+    sup = {
+        "Authorization": f"Bearer {w.tokens['supervisor'][0]}",
+        "Content-Type": "application/json",
+    }
+    before = await count_rows(db)
+    for depth in (1_000, 10_000, 32):  # the body's own levels come on top
+        body = dev.body([household(dev, w.areas["grid"], notes="DEEP")])
+        assert (await refused(dev, with_deep_value(body, depth)))[:2] == (400, "bad_json")
+        assert (await refused(dev, with_deep_value(dict(body, app="DEEP"), depth)))[:2] == (
+            400,
+            "bad_json",
+        )
+        decision = await client.post(
+            f"/api/conflicts/{uuid.uuid4()}/decision",
+            content=with_deep_value({"action": "edit", "value": "DEEP"}, depth),
+            headers=sup,
+        )
+        assert (decision.status_code, decision.json()["error"]["code"]) == (400, "bad_json")
+    assert await count_rows(db) == before
+    # within the limit the body is read, and the value is judged by the field's rules
+    body = dev.body([household(dev, w.areas["grid"], notes="DEEP")])
+    answer = (await dev.post(with_deep_value(body, 20))).json()
+    assert (answer["results"][0]["status"], answer["results"][0]["field"]) == (
+        "rejected",
+        "notes",
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "before=99999999999999999999999",
+        "before=9223372036854775808",
+        "before=0",
+        "before=-5",
+        "before=x",
+        "limit=0",
+        "limit=201",
+        "limit=99999999999999999999999",
+        "limit=-1",
+    ],
+)
+async def test_conflict_list_bounds_its_numbers(db: Any, client: Any, query: str) -> None:
+    w = await make_world(db)
+    sup = {"Authorization": f"Bearer {w.tokens['supervisor'][0]}"}
+    response = await client.get(f"/api/conflicts?{query}", headers=sup)
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "bad_request"
+    assert query.split("=")[0] in str(error), error
+    largest = await client.get("/api/conflicts?before=9223372036854775807&limit=200", headers=sup)
+    assert (largest.status_code, largest.json()["items"]) == (200, [])

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from server.accounts.guard import principal_for
 from server.people.models import Household
+from server.registry import REGISTRY
 from server.sync import cursor as cursors
 from server.sync.feed import Puller
 from server.sync.models import Conflict
@@ -126,7 +127,7 @@ async def test_feed_page_never_jumps_past_rows_it_did_not_read(db: Any) -> None:
     hi = revs[-1]
     async with db() as s:
         principal = await principal_for(s, w.users["worker"])
-        puller = Puller(s, principal)
+        puller = Puller(s, principal, REGISTRY)
         real = s.execute
         calls = 0
 

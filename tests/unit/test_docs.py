@@ -34,3 +34,13 @@ def test_settings_from_an_empty_environment_are_the_defaults() -> None:
     # Struct class attributes are descriptors, not defaults: this pins the values read.
     assert Settings.from_env({}) == Settings()
     assert Settings.from_env({}).max_body_bytes == 2 * 1024 * 1024
+
+
+@pytest.mark.parametrize("value", ["Asia/Shanghia", "../etc/passwd", "UTC+8"])
+def test_settings_reject_an_unknown_time_zone(value: str) -> None:
+    with pytest.raises(ValueError, match="WANGGE_TIMEZONE"):
+        Settings.from_env({"WANGGE_TIMEZONE": value})
+
+
+def test_settings_take_a_time_zone() -> None:
+    assert Settings.from_env({"WANGGE_TIMEZONE": " Europe/Berlin "}).timezone == "Europe/Berlin"

@@ -15,6 +15,7 @@ from server.accounts.lifetimes import device_last_used, due_for_touch, idle_expi
 from server.accounts.policy import password_problem, role_level_problem
 from server.accounts.throttle import retry_after
 from server.config import SETTINGS_DOC, Settings, load_or_create_secret, with_secret_key
+from server.registry import REGISTRY
 from server.security_headers import headers_for
 from server.sync import cursor as cursors
 from server.sync.pull_audit import cursor_kind, personal_counts
@@ -183,7 +184,7 @@ def _response(**pages: int) -> SyncResponse:
     [
         ({}, {}),
         ({"areas": 5, "facilities": 2, "policies": 1, "campaigns": 1}, {}),
-        ({"daily_reports": 3}, {}),
+        ({"daily_reports": 3}, {"daily_reports": 3}),  # notes may name people
         ({"areas": 5, "persons": 3, "households": 1}, {"households": 1, "persons": 3}),
         ({"fever_reports": 2, "conflicts": 1, "persons": 0}, {"conflicts": 1, "fever_reports": 2}),
         (
@@ -193,7 +194,7 @@ def _response(**pages: int) -> SyncResponse:
     ],
 )
 def test_personal_counts(pages: dict[str, int], counts: dict[str, int]) -> None:
-    assert personal_counts(_response(**pages)) == counts
+    assert personal_counts(_response(**pages), REGISTRY) == counts
 
 
 def test_cursor_kind() -> None:

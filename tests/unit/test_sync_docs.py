@@ -10,17 +10,23 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from server.sync import codes, wire
+from server.sync import wire
+from server.sync.spec import codes
+from wangge_protocol import wire as protocol_wire
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "sync-protocol.md").read_text(encoding="utf-8")
 SYNC = ROOT / "server" / "sync"
+#: modules outside server/sync whose codes the sync API answers: the one JSON decoder
+SHARED = [ROOT / "server" / "json_body.py"]
 ALL_CODES = {**codes.REJECTIONS, **codes.ERRORS, **codes.REVIEW_ERRORS}
 
 STRUCTS = sorted(
     name
     for name, obj in vars(wire).items()
-    if inspect.isclass(obj) and issubclass(obj, msgspec.Struct) and obj.__module__ == wire.__name__
+    if inspect.isclass(obj)
+    and issubclass(obj, msgspec.Struct)
+    and obj.__module__ in (wire.__name__, protocol_wire.__name__)  # the sync messages live there
 )
 
 
@@ -45,9 +51,11 @@ def test_every_code_is_documented(code: str) -> None:
 
 def codes_used_in_source() -> dict[str, str]:
     """Codes passed as ``code=...`` or as the first argument of ``Rejected(...)`` anywhere
-    in server/sync (code -> where)."""
+    in server/sync, in the domains' collection hooks and in the shared JSON decoder
+    (code -> where)."""
     used: dict[str, str] = {}
-    for path in sorted(SYNC.glob("*.py")):
+    hooks = sorted((ROOT / "server").glob("*/collections.py"))
+    for path in [*sorted(SYNC.glob("*.py")), *hooks, *SHARED]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
@@ -85,7 +93,7 @@ def test_status_codes_match_the_doc_tables() -> None:
 
 
 def test_collections_are_documented() -> None:
-    from server.sync.collections import REGISTRY
+    from server.registry import REGISTRY
 
     for index, coll in enumerate(REGISTRY):
         assert re.search(rf"\|\s*{index}\s*\|\s*`{coll.name}`", DOC), coll.name

@@ -8,8 +8,10 @@ import pytest
 
 from server.sync.merge import MergeResult, Version, merge_fields, version_of
 
-A = "a0000000"  # the device sending the mutation
-B = "b0000000"  # another device
+A = "a0000000"  # the node of the device sending the mutation
+B = "b0000000"  # another device's node
+DEV_A = "a" * 32  # the devices as the server authenticated them (Device.id.hex)
+DEV_B = "b" * 32
 T = 1_795_000_000_000
 
 
@@ -19,9 +21,9 @@ def h(wall: int, node: str = A, counter: int = 0) -> str:
 
 CURRENT = {"name": "张三", "phone": "1", "measure": "none", "notes": ""}
 VERSIONS = {
-    "name": [5, h(T, B), 2],
-    "phone": [8, h(T + 10, B), 2],
-    "measure": [9, h(T + 20, B), 2],
+    "name": [5, h(T, B), 2, DEV_B],
+    "phone": [8, h(T + 10, B), 2, DEV_B],
+    "measure": [9, h(T + 20, B), 2, DEV_B],
     # notes never written: [0, ""]
 }
 CRITICAL = frozenset({"measure"})
@@ -72,7 +74,7 @@ def test_merge_table(
     status: str,
     conflicted: list[str],
 ) -> None:
-    result = merge_fields(CURRENT, VERSIONS, base, data, hlc, CRITICAL)
+    result = merge_fields(CURRENT, VERSIONS, base, data, hlc, CRITICAL, DEV_A)
     assert result.apply == apply
     assert result.status == status
     assert sorted(c.field for c in result.conflicts) == sorted(conflicted)
@@ -82,7 +84,7 @@ def test_conflict_records_both_sides() -> None:
     result = merge_fields(CURRENT, VERSIONS, 6, {"phone": "2"}, h(T + 30), CRITICAL)
     (c,) = result.conflicts
     assert (c.kept_value, c.proposed_value) == ("1", "2")
-    assert c.kept == Version(8, h(T + 10, B), 2)
+    assert c.kept == Version(8, h(T + 10, B), 2, DEV_B)
     assert (c.status, c.winner, c.resolution_value, c.critical) == (
         "auto_resolved",
         "proposed",
@@ -103,14 +105,34 @@ def test_a_held_critical_field_keeps_the_current_value() -> None:
 def test_the_same_devices_queued_edits_are_sequential() -> None:
     # Device B wrote phone at rev 8 and edits it again before learning that rev: its base is
     # older than its own write, yet this is no conflict.
-    result = merge_fields(CURRENT, VERSIONS, 5, {"phone": "3"}, h(T + 40, B), CRITICAL)
+    result = merge_fields(CURRENT, VERSIONS, 5, {"phone": "3"}, h(T + 40, B), CRITICAL, DEV_B)
     assert result == MergeResult(apply={"phone": "3"})
+
+
+@pytest.mark.parametrize("critical", [True, False])
+def test_the_same_device_is_the_authenticated_one_not_the_clocks_node(critical: bool) -> None:
+    # Device A stamps its edit with B's node: it is still A's edit, concurrent with B's.
+    fields = CRITICAL | {"phone"} if critical else CRITICAL
+    result = merge_fields(CURRENT, VERSIONS, 5, {"phone": "3"}, h(T + 40, B), fields, DEV_A)
+    assert result.status == ("conflict" if critical else "merged")
+    assert [c.field for c in result.conflicts] == ["phone"]
+
+
+@pytest.mark.parametrize("device", [DEV_B, None])
+def test_a_version_without_a_device_is_never_the_same_device(device: str | None) -> None:
+    # Stored before the device was kept (three elements), or a mutation without a device.
+    legacy = {"phone": [8, h(T + 10, B), 2]}
+    result = merge_fields(CURRENT, legacy, 5, {"phone": "3"}, h(T + 40, B), CRITICAL, device)
+    assert result.status == "merged"
+    assert [c.field for c in result.conflicts] == ["phone"]
 
 
 def test_merge_is_deterministic_whatever_the_order_of_data() -> None:
     data = {"phone": "2", "name": "李四", "measure": "hospital"}
-    one = merge_fields(CURRENT, VERSIONS, 6, data, h(T + 30), CRITICAL)
-    two = merge_fields(CURRENT, VERSIONS, 6, dict(reversed(data.items())), h(T + 30), CRITICAL)
+    one = merge_fields(CURRENT, VERSIONS, 6, data, h(T + 30), CRITICAL, DEV_A)
+    two = merge_fields(
+        CURRENT, VERSIONS, 6, dict(reversed(data.items())), h(T + 30), CRITICAL, DEV_A
+    )
     assert one.apply == two.apply
     assert {c.field for c in one.conflicts} == {c.field for c in two.conflicts}
 
@@ -118,6 +140,8 @@ def test_merge_is_deterministic_whatever_the_order_of_data() -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
+        ([3, "x", 7, "d" * 32], Version(3, "x", 7, "d" * 32)),
+        ([3, "x", None, None], Version(3, "x", None, None)),
         ([3, "x", 7], Version(3, "x", 7)),
         ([3, "x"], Version(3, "x", None)),
         (None, Version()),

@@ -1,5 +1,6 @@
 """The sync core is pure: clocks, merge, cursors and wire types import neither SQLAlchemy
-nor Litestar (STYLE.md, habit 4), directly or through another server module."""
+nor Litestar (pure logic lives in plain functions without I/O, tested directly), directly
+or through another server module."""
 
 from __future__ import annotations
 

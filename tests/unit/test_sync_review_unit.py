@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
+from server.registry import REGISTRY
 from server.sync import cursor as cursors
-from server.sync.collections import BY_NAME
 from server.sync.feed import check_snapshot_cursor, parse_after
-from server.sync.schemas import in_range
+from server.sync.spec.schemas import in_range
 from server.sync.validate import Rejected, validate_data
 
 
@@ -27,7 +27,7 @@ def test_in_range_bounds_dates_and_times_in_their_own_zone() -> None:
 
 
 def test_validate_data_rejects_out_of_range_moments() -> None:
-    coll = BY_NAME["visits"]
+    coll = REGISTRY["visits"]
     with pytest.raises(Rejected) as info:
         validate_data(coll, {"visited_at": "0001-01-01T00:00:00+01:00"})
     assert (info.value.code, info.value.field) == ("invalid", "visited_at")
@@ -36,11 +36,11 @@ def test_validate_data_rejects_out_of_range_moments() -> None:
 @pytest.mark.parametrize("after", ["2147483648", "99999999999", "1-2", "-1"])
 def test_int_positions_beyond_the_column_are_not_cursors(after: str) -> None:
     with pytest.raises(ValueError, match=r"id out of range|invalid literal"):
-        parse_after(BY_NAME["areas"], after)
+        parse_after(REGISTRY["areas"], after)
     with pytest.raises(cursors.CursorError):
-        check_snapshot_cursor(cursors.SnapshotCursor(1, 0, (0,), 0, after))
+        check_snapshot_cursor(cursors.SnapshotCursor(1, 0, (0,), 0, after), REGISTRY)
 
 
 def test_int_positions_within_the_column_are_cursors() -> None:
-    assert parse_after(BY_NAME["areas"], "2147483647") == 2**31 - 1
-    check_snapshot_cursor(cursors.SnapshotCursor(1, 0, (0,), 0, "12"))
+    assert parse_after(REGISTRY["areas"], "2147483647") == 2**31 - 1
+    check_snapshot_cursor(cursors.SnapshotCursor(1, 0, (0,), 0, "12"), REGISTRY)

@@ -1,6 +1,7 @@
 // Hybrid logical clock of one device (docs/sync-protocol.md, "Mutation").
 // Text form WWWWWWWWWWWWW:CCCC:NNNNNNNN (13-digit wall ms, 4-hex counter, 8-hex node) so the
 // server and every phone compare two stamps as plain strings.
+// A port of wangge_protocol/hlc.py: tests/e2e/data/hlc_cases.json is run against both.
 
 const MAX_COUNTER = 0xffff;
 
@@ -20,19 +21,31 @@ export function nodeOf(deviceId) {
   return (hex + "00000000").slice(0, 8);
 }
 
+// A counter past 4 hex digits carries into the wall time: the text stays fixed-width (the
+// server refuses a fifth digit) and the clock monotone, at the cost of running 1 ms ahead.
+function bounded(wall, counter) {
+  return counter > MAX_COUNTER ? { wall: wall + 1, counter: 0 } : { wall, counter };
+}
+
 // A local event: the wall part never goes back, even when the phone's clock does.
 export function tick(state, physical) {
   const prev = state || { wall: 0, counter: 0 };
   if (physical > prev.wall) return { wall: physical, counter: 0 };
-  if (prev.counter >= MAX_COUNTER) return { wall: prev.wall + 1, counter: 0 };
-  return { wall: prev.wall, counter: prev.counter + 1 };
+  return bounded(prev.wall, prev.counter + 1);
 }
 
-// A timestamp heard from elsewhere (the server's time at sync): never stamp below it.
-export function receive(state, remoteWall, physical) {
+// A clock heard from elsewhere (the server's time at sync, counter 0): the result is past
+// both our last stamp and the remote clock, so we never stamp below what we have seen.
+export function receive(state, remoteWall, physical, remoteCounter = 0) {
   const prev = state || { wall: 0, counter: 0 };
   const wall = Math.max(prev.wall, remoteWall, physical);
-  if (wall === prev.wall && wall === remoteWall) return { wall, counter: prev.counter + 1 };
-  if (wall === prev.wall) return { wall, counter: prev.counter + 1 };
-  return { wall, counter: 0 };
+  let counter = 0;
+  if (wall === prev.wall && wall === remoteWall) {
+    counter = Math.max(prev.counter, remoteCounter) + 1;
+  } else if (wall === prev.wall) {
+    counter = prev.counter + 1;
+  } else if (wall === remoteWall) {
+    counter = remoteCounter + 1;
+  }
+  return bounded(wall, counter);
 }

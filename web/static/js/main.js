@@ -22,7 +22,9 @@ const CHANNEL = "wangge-sync";
 class App {
   constructor() {
     const root = document.documentElement;
-    this.tz = root.dataset.tz || "Asia/Shanghai";
+    // The server's WANGGE_TIMEZONE, written into the shell; the phone's own zone only if a
+    // shell without it was ever cached.
+    this.tz = root.dataset.tz || Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.version = root.dataset.build || "";
     this.t = t;
     this.state = "idle";

@@ -24,7 +24,8 @@ function group(list, key) {
 }
 
 export class Model {
-  constructor(store, user, tz = "Asia/Shanghai") {
+  // tz: the server's time zone setting (the shell's data-tz), which decides "today"
+  constructor(store, user, tz) {
     this.store = store;
     this.user = user;
     this.tz = tz;

@@ -45,7 +45,7 @@ export function daysBetween(a, b) {
 }
 
 // The calendar date in `tz` at instant `ms` (16:00 UTC is already tomorrow in China).
-export function localDate(ms, tz = "Asia/Shanghai") {
+export function localDate(ms, tz) {
   const parts = new Intl.DateTimeFormat("en-CA", {
     timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit",
   }).formatToParts(new Date(ms));
@@ -53,7 +53,7 @@ export function localDate(ms, tz = "Asia/Shanghai") {
   return `${get("year")}-${get("month")}-${get("day")}`;
 }
 
-export function localHour(ms, tz = "Asia/Shanghai") {
+export function localHour(ms, tz) {
   const h = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", hour12: false })
     .format(new Date(ms));
   return Number(h) % 24;

@@ -29,8 +29,8 @@ export function setText(el, text) {
   if (el) el.textContent = text == null ? "" : String(text);
 }
 
-// Local wall time of an instant, in the shell's language and the grid's time zone.
-export function fmtTime(ms, tz = "Asia/Shanghai", withDate = true) {
+// Local wall time of an instant, in the shell's language and the server's time zone.
+export function fmtTime(ms, tz, withDate = true) {
   if (ms == null) return "";
   const opts = { timeZone: tz, hour: "2-digit", minute: "2-digit", hour12: false };
   if (withDate) Object.assign(opts, { month: "2-digit", day: "2-digit" });

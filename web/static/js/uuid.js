@@ -20,7 +20,7 @@ export function uuid4() {
   return format(b);
 }
 
-// Time-ordered ids for new records and mutations, laid out as server/sync/client.py's
+// Time-ordered ids for new records and mutations, laid out as wangge_client/ids.py's
 // OrderedIds: 48 bits of wall time (ms), version 8, a 12-bit sequence, the variant, then 62
 // random bits drawn once per app start. A day's ids share their time prefix and their tail,
 // so gzip sends each in a few bytes instead of ~20 for a random UUID: on 2G that is most of

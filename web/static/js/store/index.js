@@ -1,4 +1,4 @@
-// The client store (DESIGN.md, "The sync protocol"): per user, the confirmed snapshot,
+// The client store (docs/sync-protocol.md, "What a client must do"): per user, the confirmed snapshot,
 // the outbox, rejected edits, the cursor, the device and a few facts about the phone.
 // Two implementations share one interface and one contract suite
 // (tests/e2e/js/store_contract.js): IdbStore (IndexedDB) and MemoryStore.

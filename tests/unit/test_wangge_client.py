@@ -1,4 +1,5 @@
-"""The Python sync client against a scripted server (httpx.MockTransport): no database.
+"""The Python sync client (wangge_client) against a scripted server (httpx.MockTransport):
+no database.
 
 The client's behaviour with the real engine is covered by tests/integration/
 test_sync_properties.py; here each rule of docs/sync-protocol.md the client must follow
@@ -8,6 +9,7 @@ gets a test that fails if the client breaks it.
 from __future__ import annotations
 
 import gzip
+import itertools
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -17,14 +19,16 @@ import httpx
 import msgspec
 import pytest
 
-from server.sync.client import (
-    HLC,
+import wangge_client
+from wangge_client import (
     AuthError,
+    DeviceClock,
     OrderedIds,
     SyncClient,
     SyncError,
     UpgradeRequired,
 )
+from wangge_protocol import hlc
 
 DEVICE = "0a1b2c3d-0000-4000-8000-000000000001"
 Answer = Callable[[dict[str, Any]], httpx.Response]
@@ -98,13 +102,39 @@ def test_put_carries_the_snapshot_rev_as_base_and_only_changed_fields() -> None:
 
 
 def test_hlc_text_form_orders_as_strings_and_survives_a_stuck_clock() -> None:
-    clock = HLC("0a1b2c3d", now=lambda: 1_700_000_000_000)
+    clock = DeviceClock("0a1b2c3d", now=lambda: 1_700_000_000_000)
     a, b = clock.tick(), clock.tick()
     assert a == "1700000000000:0000:0a1b2c3d"
     assert b == "1700000000000:0001:0a1b2c3d"
+    # The server's time is ahead of the stuck clock: the next edit is stamped past it.
     clock.observe(1_700_000_000_500)
-    assert clock.tick() == "1700000000500:0001:0a1b2c3d"
+    assert clock.text() == "1700000000500:0001:0a1b2c3d"  # past the server's :0000:00000000
+    assert clock.tick() == "1700000000500:0002:0a1b2c3d"
     assert a < b < clock.text()
+
+
+def test_65536_edits_in_one_millisecond_stay_valid_for_the_server() -> None:
+    """The counter has four hex digits: past 0xffff it carries into the wall time, as the
+    server's clock does, instead of growing a fifth digit the server would reject."""
+    client = make(FakeServer(), now=lambda: 1_700_000_000_000)
+    for _ in range(hlc.MAX_COUNTER + 3):
+        client.put("checks", None, {"slot": "morning"})
+    stamps = [m["hlc"] for m in client.outbox]
+    assert all(hlc.is_valid(s) for s in stamps)
+    assert all(a < b for a, b in itertools.pairwise(stamps))
+    assert stamps[hlc.MAX_COUNTER] == "1700000000000:ffff:0a1b2c3d"
+    assert stamps[hlc.MAX_COUNTER + 1] == "1700000000001:0000:0a1b2c3d"
+    client.hlc.observe(1_700_000_000_000)  # the server's time behind the carried clock
+    assert hlc.is_valid(client.hlc.text())
+    assert client.hlc.text() > stamps[-1]
+
+
+def test_the_client_ticks_with_the_servers_clock_functions() -> None:
+    from server.sync import hlc as server_hlc
+
+    assert server_hlc.tick is hlc.tick
+    assert server_hlc.receive is hlc.receive
+    assert server_hlc.is_valid is hlc.is_valid
 
 
 async def test_sync_pushes_oldest_first_and_confirms_applied_records() -> None:
@@ -373,7 +403,19 @@ def test_dump_and_load_keep_the_outbox_and_the_clock() -> None:
     assert again.outbox == client.outbox
     assert again.snapshot == client.snapshot
     assert again.cursor == "c3"
+    assert again.hlc.text() == last
     assert again.hlc.tick() > last
+
+
+def test_load_takes_a_store_dumped_by_the_older_client() -> None:
+    """That client kept its clock as ``[wall, counter]`` and let the counter overflow."""
+    client = make(FakeServer(), now=lambda: 1_700_000_000_000)
+    state = msgspec.json.decode(client.dump())
+    state["hlc"] = [1_700_000_000_000, 0x10002]
+    again = SyncClient.load(client.http, "tok", msgspec.json.encode(state), now=client.now)
+    stamp = again.hlc.tick()
+    assert hlc.is_valid(stamp)
+    assert stamp == "1700000000001:0000:0a1b2c3d"
 
 
 def test_ordered_ids_are_unique_uuids_that_sort_and_compress() -> None:
@@ -401,7 +443,16 @@ def test_ordered_ids_of_two_devices_differ() -> None:
 @pytest.mark.parametrize(
     "name",
     [
-        *[n for n in vars(SyncClient) if not n.startswith("_")],
+        *sorted(
+            {
+                n
+                for cls in SyncClient.__mro__
+                if cls.__module__.startswith("wangge_client")
+                for n in vars(cls)
+                if not n.startswith("_")
+            }
+        ),
+        *wangge_client.__all__,
         "OrderedIds",
         "SyncSummary",
         "SyncReport",

@@ -1,10 +1,17 @@
-"""The hybrid logical clock: text form, order, tick/receive, and the clamp on a fast clock."""
+"""The hybrid logical clock (wangge_protocol/hlc.py, used by the server and the Python
+client): text form, order, tick/receive, the clamp on a fast clock, and the case table
+web/static/js/hlc.js is checked against too (tests/e2e/test_hlc.py)."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 
-from server.sync import hlc
+from wangge_protocol import hlc
 
 NODE = "a1b2c3d4"
 T = 1_795_000_000_000
@@ -118,5 +125,46 @@ def test_a_year_fast_edit_loses_to_a_later_honest_one() -> None:
 def test_node_of() -> None:
     assert hlc.node_of(h(T)) == NODE
     assert hlc.node_of("") == ""
-    assert hlc.wall_ms(h(T, 3)) == T
-    assert hlc.wall_ms("") == 0
+    assert hlc.format_hlc(T, 0xAB, NODE) == f"{T}:00ab:{NODE}"
+
+
+CASES: list[dict[str, Any]] = json.loads(
+    (Path(__file__).resolve().parents[1] / "e2e" / "data" / "hlc_cases.json").read_text(
+        encoding="utf-8"
+    )
+)["cases"]
+
+PYTHON: dict[str, Callable[..., Any]] = {
+    "tick": hlc.tick,
+    "receive": hlc.receive,
+    "compare": hlc.compare,
+    "parse": lambda text: [(p := hlc.parse(text)).wall, p.counter, p.node],
+}
+
+
+def test_the_table_covers_overflow_skew_remote_clocks_and_ties() -> None:
+    assert {c["fn"] for c in CASES} == set(PYTHON)
+    whys = " | ".join(c["why"] for c in CASES)
+    for topic in ("overflow", "behind", "ahead", "server's time", "equal walls", "node"):
+        assert topic in whys, topic
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c['fn']}: {c['why']}")
+def test_python_hlc_matches_the_table(case: dict[str, Any]) -> None:
+    got = PYTHON[case["fn"]](*case["args"])
+    assert got == case["expected"]
+    if case["fn"] in ("tick", "receive"):
+        assert hlc.is_valid(got)
+        assert hlc.compare(got, case["args"][0]) > 0
+    if case["fn"] == "receive" and case["args"][1]:
+        assert hlc.compare(got, case["args"][1]) > 0
+
+
+def test_a_run_of_ticks_in_one_millisecond_stays_valid_and_monotone() -> None:
+    last = ""
+    for _ in range(hlc.MAX_COUNTER + 10):
+        stamp = hlc.tick(last, T, NODE)
+        assert hlc.is_valid(stamp)
+        assert stamp > last
+        last = stamp
+    assert last == h(T + 1, 8)

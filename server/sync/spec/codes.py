@@ -73,9 +73,3 @@ CONFLICT_STATUSES: dict[str, str] = {
     "rejected": "a supervisor kept the current value",
     "edited": "a supervisor wrote a value of their own",
 }
-
-
-def error_status(code: str) -> int:
-    if code in ERRORS:
-        return ERRORS[code][0]
-    return REVIEW_ERRORS[code][0]

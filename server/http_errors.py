@@ -1,4 +1,8 @@
-"""One place that turns errors into responses: JSON for the API, a page for people."""
+"""One place that turns errors into responses: JSON for the API, a page for people.
+
+:func:`wants_json` is the one rule for which of the two a request gets; the sign-in
+redirect (server/accounts/auth.py) and the locale of API calls follow it too.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import logging
 from typing import Any
 
 from litestar import MediaType, Request, Response
+from litestar.connection import ASGIConnection
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -27,11 +32,12 @@ _HTTP_CODES = {
 }
 
 
-def wants_json(request: Request[Any, Any, Any]) -> bool:
-    path = request.url.path
+def wants_json(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """API paths always; other paths when the client asks for JSON and not for HTML."""
+    path = connection.url.path
     if path.startswith(("/api/", "/healthz", "/schema")):
         return True
-    accept = request.headers.get("accept", "")
+    accept = connection.headers.get("accept", "")
     return "application/json" in accept and "text/html" not in accept
 
 

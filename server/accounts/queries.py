@@ -1,0 +1,43 @@
+"""Read queries for the administrator's pages: areas, users and devices of the subtree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.guard import Principal, in_subtree, in_subtree_path
+from server.accounts.models import Device, User
+from server.areas.models import Area
+from server.querying import count_of, counts_by
+
+
+@dataclass(frozen=True, slots=True)
+class AdminCounts:
+    areas_by_level: dict[str, int]
+    users_by_role: dict[str, int]
+    active_devices: int
+
+
+async def admin_counts(session: AsyncSession, principal: Principal) -> AdminCounts:
+    """Areas by level, active users by role and devices not revoked, in the subtree."""
+    areas = await counts_by(
+        session,
+        select(Area.level, func.count(Area.id))
+        .where(in_subtree_path(Area.path, principal.area_path))
+        .group_by(Area.level),
+    )
+    users = await counts_by(
+        session,
+        select(User.role, func.count(User.id))
+        .where(User.active.is_(True), in_subtree(User.area_id, principal))
+        .group_by(User.role),
+    )
+    devices = await count_of(
+        session,
+        select(func.count(Device.id))
+        .join(User, User.id == Device.user_id)
+        .where(Device.revoked_at.is_(None), in_subtree(User.area_id, principal)),
+    )
+    return AdminCounts(areas_by_level=areas, users_by_role=users, active_devices=devices)

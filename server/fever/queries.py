@@ -1,0 +1,112 @@
+"""Read queries about fever reports, for pages: counts by state, the reports still waiting
+for the next step, and the two-hour clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.guard import Principal, in_subtree
+from server.fever.models import FeverReport
+from server.fever.rules import REPORT_DEADLINE, report_timeliness
+from server.fever.values import FeverState
+from server.people.rules import mask_phone
+from server.querying import LIST_LIMIT, count_of, counts_by
+
+#: window for "late" fever reports
+LATE_WINDOW = timedelta(days=7)
+
+
+def _scope(principal: Principal, facility_id: int | None) -> ColumnElement[bool]:
+    """One facility's reports (a sentinel's), else every report of the subtree."""
+    if facility_id is not None:
+        return and_(FeverReport.deleted.is_(False), FeverReport.facility_id == facility_id)
+    return and_(FeverReport.deleted.is_(False), in_subtree(FeverReport.area_id, principal))
+
+
+async def fever_by_state(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    facility_id: int | None = None,
+    since: datetime | None = None,
+) -> dict[str, int]:
+    """Reports in each state, every state present (0 when none), in the states' order."""
+    where = [_scope(principal, facility_id)]
+    if since is not None:
+        where.append(FeverReport.seen_at >= since)
+    counts = await counts_by(
+        session,
+        select(FeverReport.state, func.count(FeverReport.id))
+        .where(*where)
+        .group_by(FeverReport.state),
+    )
+    return {state: counts.get(state, 0) for state in FeverState}
+
+
+@dataclass(frozen=True, slots=True)
+class FeverRow:
+    """A report as a list shows it: the patient's phone masked."""
+
+    patient: str
+    phone: str
+    seen_at: datetime
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    count: int
+    oldest: list[FeverRow]
+
+
+async def fever_waiting(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    states: tuple[str, ...],
+    older_than: datetime | None = None,
+    facility_id: int | None = None,
+) -> Waiting:
+    """Reports still in `states` (optionally seen before `older_than`), oldest first."""
+    where = [_scope(principal, facility_id), FeverReport.state.in_(states)]
+    if older_than is not None:
+        where.append(FeverReport.seen_at < older_than)
+    count = await count_of(session, select(func.count(FeverReport.id)).where(*where))
+    rows = await session.execute(
+        select(FeverReport.patient_name, FeverReport.patient_phone, FeverReport.seen_at)
+        .add_columns(FeverReport.state)
+        .where(*where)
+        .order_by(FeverReport.seen_at)
+        .limit(LIST_LIMIT)
+    )
+    oldest = [
+        FeverRow(patient=name, phone=mask_phone(phone), seen_at=seen, state=state)
+        for name, phone, seen, state in rows.all()
+    ]
+    return Waiting(count=count, oldest=oldest)
+
+
+def unacknowledged_cutoff(now: datetime) -> datetime:
+    """Reports seen before this and still "reported" are past the two-hour clock."""
+    return now - REPORT_DEADLINE
+
+
+async def late_fever_reports(session: AsyncSession, principal: Principal, now: datetime) -> int:
+    """Reports of the last 7 days that reached the server after the deadline, or never did.
+
+    The deadline needs date arithmetic SQLite and PostgreSQL spell differently, so the
+    window's (few) rows are read and fever.rules.report_timeliness judges each.
+    """
+    rows = await session.execute(
+        select(FeverReport.seen_at, FeverReport.received_at).where(
+            _scope(principal, None), FeverReport.seen_at >= now - LATE_WINDOW
+        )
+    )
+    return sum(
+        report_timeliness(seen, received, now) in {"late", "overdue"}
+        for seen, received in rows.all()
+    )

@@ -1,0 +1,176 @@
+"""Read queries about measures, checks and tests, for pages.
+
+SQL gathers and groups the rows; the pure rules of :mod:`server.quarantine.rules` decide
+which checks are still due, which were missed and which tests are owed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from server.accounts.guard import Principal, in_subtree
+from server.quarantine.models import Check, Measure, Policy, Test
+from server.quarantine.rules import (
+    DEFAULT_POLICIES,
+    PolicyRule,
+    checks_due,
+    missed_checks,
+    schedule,
+)
+from server.quarantine.rules import tests_due as open_test_dates
+from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
+from server.querying import count_of
+from server.timeutil import local_today
+
+#: measure kinds with a check schedule (hospital patients are followed by the hospital)
+CHECKED_KINDS = frozenset(p.kind for p in DEFAULT_POLICIES)
+
+
+def _running_on(day: date) -> ColumnElement[bool]:
+    """Active checked measures under way on `day` (started, release date still ahead)."""
+    return and_(
+        Measure.deleted.is_(False),
+        Measure.status == MeasureStatus.ACTIVE,
+        Measure.kind.in_(CHECKED_KINDS),
+        Measure.start_date <= day,
+        or_(Measure.end_date.is_(None), Measure.end_date > day),
+    )
+
+
+async def _slots_done_on(
+    session: AsyncSession, principal: Principal, day: date
+) -> list[tuple[int, set[str], int]]:
+    """(checks per day, slots done on `day`, how many measures) for every measure running
+    that day in the subtree. SQL groups the measures by those three, so a county's
+    hundreds of measures come back as a handful of rows."""
+    done = {
+        slot: func.max(case((Check.slot == slot, 1), else_=0)).label(slot) for slot in CheckSlot
+    }
+    per_measure = (
+        select(
+            Measure.id,
+            func.coalesce(Policy.checks_per_day, len(CheckSlot)).label("per_day"),
+            *done.values(),
+        )
+        .outerjoin(Policy, Policy.id == Measure.policy_id)
+        .outerjoin(
+            Check,
+            and_(
+                Check.measure_id == Measure.id,
+                Check.check_date == day,
+                Check.deleted.is_(False),
+            ),
+        )
+        .where(_running_on(day), in_subtree(Measure.area_id, principal))
+        .group_by(Measure.id, Policy.checks_per_day)
+        .subquery()
+    )
+    cols = [per_measure.c.per_day, *(per_measure.c[slot] for slot in CheckSlot)]
+    rows = await session.execute(select(*cols, func.count()).group_by(*cols))
+    groups = []
+    for per_day, *flags, n in rows.all():
+        done_slots = {slot.value for slot, flag in zip(CheckSlot, flags, strict=True) if flag}
+        groups.append((int(per_day), done_slots, int(n)))
+    return groups
+
+
+@dataclass(frozen=True, slots=True)
+class ChecksToday:
+    under_check: int = 0
+    open_by_slot: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def open_total(self) -> int:
+        return sum(self.open_by_slot.values())
+
+
+async def checks_today(session: AsyncSession, principal: Principal, today: date) -> ChecksToday:
+    """Check slots still open today over every active measure in the subtree."""
+    under, open_by_slot = 0, {slot.value: 0 for slot in CheckSlot}
+    for per_day, done_slots, n in await _slots_done_on(session, principal, today):
+        # the SQL kept measures running today, so the rule's window check is met by
+        # passing today as the start and no release date
+        for slot in checks_due(today, None, MeasureStatus.ACTIVE, today, done_slots, per_day):
+            open_by_slot[slot] += n
+        under += n
+    return ChecksToday(under_check=under, open_by_slot=open_by_slot)
+
+
+async def missed_checks_on(session: AsyncSession, principal: Principal, day: date) -> int:
+    """Check slots of a finished `day` (yesterday, on the supervisor's home) nobody did."""
+    missed = 0
+    for per_day, done_slots, n in await _slots_done_on(session, principal, day):
+        # the SQL kept measures running on `day`: the rule looks at that one day only
+        done = [(day, slot) for slot in done_slots]
+        missed += n * len(
+            missed_checks(day, day + timedelta(days=1), day + timedelta(days=1), done, per_day)
+        )
+    return missed
+
+
+async def tests_pending(session: AsyncSession, principal: Principal) -> int:
+    """Samples taken and waiting for the lab's result."""
+    return await count_of(
+        session,
+        select(func.count(Test.id)).where(
+            Test.deleted.is_(False),
+            Test.result == TestResult.PENDING,
+            Test.sampled_at.is_not(None),
+            in_subtree(Test.area_id, principal),
+        ),
+    )
+
+
+async def tests_due(
+    session: AsyncSession, principal: Principal, now: datetime, timezone: str
+) -> int:
+    """Persons under a measure with a scheduled test (today or earlier) not yet sampled.
+
+    One row per measure running today, then one per sample taken for them: bounded by the
+    people under a measure (hundreds in a county), and the rule
+    (:func:`server.quarantine.rules.tests_due`) needs each person's own dates.
+    """
+    today = local_today(now, timezone)
+    running = await session.execute(
+        select(Measure.id, Measure.start_date, Policy)
+        .join(Policy, Policy.id == Measure.policy_id)
+        .where(_running_on(today), in_subtree(Measure.area_id, principal))
+    )
+    plans = {
+        measure_id: schedule(
+            PolicyRule(
+                kind=policy.kind,
+                version=policy.version,
+                duration_days=policy.duration_days,
+                test_days=tuple(policy.test_days),
+                checks_per_day=policy.checks_per_day,
+                effective_from=policy.effective_from,
+            ),
+            start,
+        )
+        for measure_id, start, policy in running.all()
+    }
+    if not plans:
+        return 0
+    taken: dict[object, list[date]] = defaultdict(list)
+    samples = await session.execute(
+        select(Test.measure_id, Test.sampled_at)
+        .join(Measure, Measure.id == Test.measure_id)
+        .where(
+            Test.deleted.is_(False),
+            Test.sampled_at.is_not(None),
+            _running_on(today),
+            in_subtree(Measure.area_id, principal),
+        )
+    )
+    for measure_id, sampled_at in samples.all():
+        if sampled_at is not None:  # the WHERE says so; the column type does not
+            taken[measure_id].append(local_today(sampled_at, timezone))
+    return sum(
+        1 for measure_id, plan in plans.items() if open_test_dates(plan, today, taken[measure_id])
+    )

@@ -1,0 +1,24 @@
+"""Small helpers shared by the domains' read queries (``server/<domain>/queries.py``).
+
+Page queries aggregate (COUNT / GROUP BY) or are bounded (LIMIT, a short time window):
+the demo county alone has ~3,600 households and ~13,000 persons.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+#: most rows a list on a page shows; the count beside it tells how many there are in all
+LIST_LIMIT = 20
+
+
+async def count_of(session: AsyncSession, stmt: Any) -> int:
+    """The single number a ``SELECT count(...)`` answers (0 for NULL)."""
+    return int((await session.execute(stmt)).scalar_one() or 0)
+
+
+async def counts_by(session: AsyncSession, stmt: Any) -> dict[str, int]:
+    """``SELECT key, count(...) ... GROUP BY key`` as a dict keyed by the key's text."""
+    return {str(key): int(n) for key, n in (await session.execute(stmt)).all()}

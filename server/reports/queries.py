@@ -1,0 +1,103 @@
+"""Read queries about daily and zero reports, for pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from server.accounts.guard import Principal, in_subtree_path
+from server.areas.models import Area
+from server.areas.values import AreaLevel
+from server.people.rules import mask_phone
+from server.querying import LIST_LIMIT, counts_by
+from server.reports.models import DailyReport
+from server.reports.rules import missing_grids, report_status
+
+
+async def grid_report_status(session: AsyncSession, grid_id: int, today: date) -> str:
+    """ "reported", "zero" or "missing" for one grid's report of `today`."""
+    row = (
+        await session.execute(
+            select(DailyReport.is_zero).where(
+                DailyReport.area_id == grid_id,
+                DailyReport.report_date == today,
+                DailyReport.deleted.is_(False),
+            )
+        )
+    ).first()
+    return report_status(row is not None, bool(row[0]) if row else False)
+
+
+@dataclass(frozen=True, slots=True)
+class MissingGrid:
+    """A grid without today's report, with whom to call (phone masked)."""
+
+    grid: str
+    village: str
+    lead: str
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class DailyReports:
+    grids: int
+    reported: int
+    zero: int
+    missing_count: int
+    #: the first LIST_LIMIT grids without a report, in area-code order
+    missing: list[MissingGrid]
+
+
+async def daily_reports_today(
+    session: AsyncSession, principal: Principal, today: date
+) -> DailyReports:
+    """Grids with a report today, with a zero report, and those with none (a finding)."""
+    grid = aliased(Area)
+    grids = and_(grid.level == AreaLevel.GRID, in_subtree_path(grid.path, principal.area_path))
+    today_report = and_(
+        DailyReport.area_id == grid.id,
+        DailyReport.report_date == today,
+        DailyReport.deleted.is_(False),
+    )
+    # One id per grid of the subtree (a county has a few hundred): the rule decides which
+    # are missing, the SQL only counts the kinds of report.
+    grid_ids = list(
+        (await session.execute(select(grid.id).where(grids).order_by(grid.code))).scalars()
+    )
+    reported = await session.execute(select(grid.id).join(DailyReport, today_report).where(grids))
+    missing = missing_grids(grid_ids, reported.scalars().all())
+    counts = await counts_by(
+        session,
+        select(DailyReport.is_zero, func.count(DailyReport.id))
+        .join(grid, today_report)
+        .where(grids)
+        .group_by(DailyReport.is_zero),
+    )
+    zero = sum(n for key, n in counts.items() if key in {"True", "1"})
+    return DailyReports(
+        grids=len(grid_ids),
+        reported=sum(counts.values()) - zero,
+        zero=zero,
+        missing_count=len(missing),
+        missing=await _missing_rows(session, missing[:LIST_LIMIT]),
+    )
+
+
+async def _missing_rows(session: AsyncSession, grid_ids: list[int]) -> list[MissingGrid]:
+    if not grid_ids:
+        return []
+    grid, village = aliased(Area), aliased(Area)
+    rows = await session.execute(
+        select(grid.id, grid.name, village.name, grid.lead_name, grid.lead_phone)
+        .outerjoin(village, village.id == grid.parent_id)
+        .where(grid.id.in_(grid_ids))
+    )
+    found = {
+        gid: MissingGrid(grid=name, village=parent or "", lead=lead or "", phone=mask_phone(phone))
+        for gid, name, parent, lead, phone in rows.all()
+    }
+    return [found[gid] for gid in grid_ids if gid in found]

@@ -1,0 +1,115 @@
+"""Read queries about screening campaigns and household coverage, for pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from server.accounts.guard import Principal, in_subtree, in_subtree_path
+from server.areas.models import Area
+from server.people.models import Household
+from server.querying import count_of
+from server.visits.models import Campaign, Visit
+from server.visits.rules import coverage_ratio, format_percent
+from server.visits.values import VisitOutcome
+
+
+async def current_campaign(session: AsyncSession, area_path: str, now: datetime) -> Campaign | None:
+    """The latest campaign started by now, open, set on the area or one of its ancestors."""
+    stmt = (
+        select(Campaign)
+        .join(Area, Area.id == Campaign.area_id)
+        .where(
+            literal(area_path).startswith(Area.path),
+            Campaign.starts_on <= now,
+            or_(Campaign.ends_on.is_(None), Campaign.ends_on > now),
+        )
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    total: int
+    visited: int
+
+    @property
+    def ratio(self) -> float:
+        return coverage_ratio(min(self.visited, self.total), self.total)
+
+    @property
+    def percent(self) -> str:
+        return format_percent(self.ratio)
+
+
+def _visited_in(campaign: Campaign) -> ColumnElement[bool]:
+    # visits.rules.coverage_state: a household counts once a visit in [start, end) found
+    # someone at home ("visited"); other outcomes are attempts.
+    window = [Visit.visited_at >= campaign.starts_on, Visit.outcome == VisitOutcome.VISITED]
+    if campaign.ends_on is not None:
+        window.append(Visit.visited_at < campaign.ends_on)
+    return and_(Visit.deleted.is_(False), *window)
+
+
+async def household_coverage(
+    session: AsyncSession, principal: Principal, campaign: Campaign | None
+) -> Coverage:
+    """Households in the subtree, and how many a visit of the campaign found at home."""
+    live = and_(Household.deleted.is_(False), in_subtree(Household.area_id, principal))
+    total = await count_of(session, select(func.count(Household.id)).where(live))
+    visited = 0
+    if campaign is not None:
+        visited = await count_of(
+            session,
+            select(func.count(func.distinct(Visit.household_id)))
+            .join(Household, Household.id == Visit.household_id)
+            .where(live, _visited_in(campaign)),
+        )
+    return Coverage(total=total, visited=visited)
+
+
+@dataclass(frozen=True, slots=True)
+class AreaCoverage:
+    name: str
+    coverage: Coverage
+
+
+async def coverage_by_level(
+    session: AsyncSession, principal: Principal, level: str, campaign: Campaign | None
+) -> list[AreaCoverage]:
+    """Household coverage of every area of `level` (town, village) in the subtree."""
+    group, home = aliased(Area), aliased(Area)
+    in_tree = and_(group.level == level, in_subtree_path(group.path, principal.area_path))
+    # a household counts for every group whose path prefixes its own area's path (a
+    # column-to-column prefix, not the principal's subtree, so not the guard's filter)
+    under_group = home.path.startswith(group.path)
+    base = (
+        select(group.id, func.count(func.distinct(Household.id)))
+        .join(home, under_group)
+        .join(Household, Household.area_id == home.id)
+        .where(in_tree, Household.deleted.is_(False))
+        .group_by(group.id)
+    )
+    totals = dict((await session.execute(base)).all())
+    visited: dict[int, int] = {}
+    if campaign is not None:
+        stmt = (
+            select(group.id, func.count(func.distinct(Visit.household_id)))
+            .join(home, under_group)
+            .join(Household, Household.area_id == home.id)
+            .join(Visit, Visit.household_id == Household.id)
+            .where(in_tree, Household.deleted.is_(False), _visited_in(campaign))
+            .group_by(group.id)
+        )
+        visited = dict((await session.execute(stmt)).all())
+    areas = await session.execute(select(group.id, group.name).where(in_tree).order_by(group.code))
+    return [
+        AreaCoverage(name, Coverage(total=totals.get(aid, 0), visited=visited.get(aid, 0)))
+        for aid, name in areas.all()
+    ]
