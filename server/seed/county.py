@@ -298,7 +298,7 @@ def build_ledger(seed: int, clock: Clock, scale: Scale, county: County) -> None:
                     "name": name,
                     "sex": sex,
                     "birth_year": born,
-                    "id_number": names.id_number(rng, COUNTY_CODE, born, sex),
+                    "id_number": names.id_number(rng, COUNTY_CODE, born, sex, clock.today),
                     "phone": phone
                     if relation == "户主"
                     else (names.mobile(rng) if adult and rng.random() < 0.8 else None),

@@ -145,12 +145,17 @@ def id_check_digit(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
-def id_number(rng: random.Random, region: str, birth_year: int, sex: str) -> str:
+def id_number(
+    rng: random.Random, region: str, birth_year: int, sex: str, today: date | None = None
+) -> str:
     """A plausible 18-character resident ID: region, birth date, sequence, check digit.
 
-    The 17th digit is odd for men and even for women, as on real cards.
+    The 17th digit is odd for men and even for women, as on real cards. A child born this
+    year is born by `today` at the latest (the rules refuse a birth date in the future).
     """
     born = date(birth_year, 1, 1) + timedelta(days=rng.randrange(365))
+    if today is not None and born > today:
+        born = today
     seq = rng.randrange(0, 100) * 10 + rng.choice(
         (1, 3, 5, 7, 9) if sex == "male" else (0, 2, 4, 6, 8)
     )

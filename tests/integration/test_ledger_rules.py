@@ -190,3 +190,86 @@ async def test_an_id_number_edited_on_two_phones_waits_for_review(db: Any, clien
     assert (conflict.field, conflict.status, conflict.critical) == ("id_number", "pending", True)
     assert stored is not None
     assert stored.id_number == "110101199001011237"
+
+
+async def test_returnee_fields_sync_and_a_contact_is_of_the_household(db: Any, client: Any) -> None:
+    w = await make_world(db)
+    dev, hid, pid = await ledger(w, client)
+    other = household(dev, w.areas["grid"])
+    stranger = person(dev, other["rid"])
+    await dev.sync([other, stranger])
+    journey = {
+        "category": "returnee_mid_high",
+        "arrival_date": date.today().isoformat(),
+        "origin_province": "河北省",
+        "origin_city": "石家庄市",
+        "origin_district": "藁城区",
+        "transport": "G1234次列车",
+        "itinerary": "石家庄—郑州—本县",
+        "health_code": "yellow",
+        "quarantine_place": "县隔离点",
+        "measure": "home_quarantine",
+        "measure_reason": "独居老人，居家隔离",
+    }
+    contact = person(dev, hid, **journey, contact_of=pid)
+    assert outcome(await dev.sync([contact]))[0] == "applied"
+    async with db() as s:
+        row = await s.get(Person, uuid.UUID(contact["rid"]))
+    assert row is not None
+    assert (row.origin_district, row.health_code, row.contact_of) == (
+        "藁城区",
+        "yellow",
+        uuid.UUID(pid),
+    )
+    wrong = person(dev, hid, contact_of=stranger["rid"])
+    assert outcome(await dev.sync([wrong])) == ("rejected", "invalid", "contact_of")
+    bad_code = person(dev, hid, health_code="purple")
+    assert outcome(await dev.sync([bad_code])) == ("rejected", "invalid", "health_code")
+
+
+async def test_risk_areas_reach_every_role_read_only(db: Any, client: Any) -> None:
+    from server.people.models import RiskArea
+
+    w = await make_world(db)
+    async with db() as s, s.begin():
+        s.add(
+            RiskArea(
+                province="河北省",
+                city="石家庄市",
+                district="",
+                level="high",
+                effective_from=date(2026, 11, 1),
+                effective_to=None,
+                rev=0,
+            )
+        )
+    for who in ("worker", "sentinel", "township"):
+        dev = w.dev(client, who)
+        await dev.pull_all()
+        (area,) = dev.rows["risk_areas"].values()
+        assert (area["province"], area["level"], area["effective_from"]) == (
+            "河北省",
+            "high",
+            "2026-11-01",
+        )
+    admin = w.dev(client, "admin")
+    answer = await admin.sync([admin.put("risk_areas", 1, province="x")])
+    assert outcome(answer)[:2] == ("rejected", "forbidden")
+
+
+async def test_a_released_returnee_goes_back_to_no_measure(db: Any, client: Any) -> None:
+    w = await make_world(db)
+    dev, hid, _pid = await ledger(w, client)
+    today = date.today().isoformat()
+    p = person(
+        dev, hid, category="returnee_abroad", arrival_date=today, measure="central_quarantine"
+    )
+    m = dev.put(
+        "measures", person_id=p["rid"], kind="central_quarantine", start_date=today, status="active"
+    )
+    await dev.sync([p, m])
+    await dev.sync([dev.put("measures", m["rid"], base=dev.rows["measures"][m["rid"]]["rev"],
+                            status="released", end_date=today)])  # fmt: skip
+    rev = dev.rows["persons"][p["rid"]]["rev"]
+    release = dev.put("persons", p["rid"], base=rev, measure="none")
+    assert outcome(await dev.sync([release]))[0] == "applied"

@@ -2,16 +2,15 @@
 // gets this phone a device token for the signed-in user; each user's edits live in that
 // user's own database and are never deleted by a sign-out or by someone else signing in.
 
-import { t } from "./i18n.js";
 import { openUserStore } from "./store/index.js";
 
 export const SIGNIN_URL = "/login?next=/app%3Fsignin%3D1";
 
-// How this phone appears in the user's device list (/devices).
+// How this phone appears in the user's device list (/devices): no name, so the server
+// names it after the user's role's app and the phone in the User-Agent
+// (server/accounts/devicename.py), "网格员工作台 · SM-G9730（Android 10）".
 function deviceName() {
-  const platform = (navigator.userAgentData && navigator.userAgentData.platform) ||
-    navigator.platform || "";
-  return t("device_name", { platform }).trim().slice(0, 80);
+  return "";
 }
 
 // After /login: trade the page session for a device token. Returns the user or null.
@@ -65,13 +64,30 @@ async function endPageSession() {
   }
 }
 
-// Sign out: the token goes, and so does the copy of the grid's records (personal data the
-// next user of the phone has no business with; it comes back with the next sign-in). The
-// user's unsynced and refused edits stay, bound to their author.
+// Ask the server to revoke this phone's token, so a copy of it is useless too. Best
+// effort: offline, the token is still forgotten here, and the user can revoke it at
+// /devices (or it expires unused).
+async function revokeToken(token) {
+  try {
+    await fetch("/api/auth/sign-out", {
+      method: "POST",
+      credentials: "omit",
+      headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+    });
+  } catch {
+    // offline: nothing more to do
+  }
+}
+
+// Sign out: the token goes (revoked on the server when it can be reached), and so does the
+// copy of the grid's records (personal data the next user of the phone has no business
+// with; it comes back with the next sign-in). The user's unsynced and refused edits stay,
+// bound to their author.
 export async function signOut(app) {
   const { store, keystore, user } = app;
   const device = await store.getMeta("device");
   if (device) await store.setMeta("device", { ...device, token: null });
+  if (device && device.token) await revokeToken(device.token);
   await store.resetSnapshot();
   await keystore.noteUser({ id: user.id, name: user.name, area_name: user.area_name,
     pending: await store.pendingCount() });
