@@ -18,7 +18,13 @@ from server.accounts.values import Role
 from server.areas.values import AreaLevel, FacilityKind
 from server.fever.values import FeverEventKind, FeverState
 from server.i18n import get_locale, translations, using_locale
-from server.people.values import CertificateState, MeasureKind, PersonCategory
+from server.people.values import (
+    CertificateState,
+    HealthCode,
+    MeasureKind,
+    PersonCategory,
+    RiskLevel,
+)
 from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
 from server.registry import REGISTRY
 from server.reports.values import ReportStatus
@@ -42,6 +48,8 @@ GROUPS: dict[str, type[StrEnum]] = {
     "fever_event": FeverEventKind,
     "report_status": ReportStatus,
     "certificate": CertificateState,
+    "health_code": HealthCode,
+    "risk_level": RiskLevel,
 }
 #: the group of the sync collections' names (server/sync/collections.py)
 COLLECTION = "collection"
@@ -131,6 +139,15 @@ def _codes(_: Translate) -> dict[str, Mapping[StrEnum, str]]:
             CertificateState.MISSING: _("No certificate"),
             CertificateState.VALID: _("Certificate valid"),
             CertificateState.EXPIRED: _("Certificate expired"),
+        },
+        "health_code": {
+            HealthCode.GREEN: _("Green code"),
+            HealthCode.YELLOW: _("Yellow code"),
+            HealthCode.RED: _("Red code"),
+        },
+        "risk_level": {
+            RiskLevel.MID: _("Medium-risk area"),
+            RiskLevel.HIGH: _("High-risk area"),
         },
     }
 

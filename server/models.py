@@ -5,7 +5,7 @@ from server.areas.models import Area, Facility
 from server.audit.models import AuditEntry
 from server.db import Base
 from server.fever.models import FeverEvent, FeverReport
-from server.people.models import Household, Person
+from server.people.models import Household, Person, RiskArea
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.reports.models import DailyReport
 from server.sync.models import Conflict, SyncMutation, SyncRemoval, SyncState
@@ -27,6 +27,7 @@ __all__ = [
     "Measure",
     "Person",
     "Policy",
+    "RiskArea",
     "SignInFailure",
     "SyncMutation",
     "SyncRemoval",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from server.areas.collections import AREAS, FACILITIES
 from server.fever.collections import FEVER_EVENTS, FEVER_REPORTS
-from server.people.collections import HOUSEHOLDS, PERSONS
+from server.people.collections import HOUSEHOLDS, PERSONS, RISK_AREAS
 from server.quarantine.collections import CHECKS, MEASURES, POLICIES, TESTS
 from server.reports.collections import DAILY_REPORTS
 from server.sync.models import CONFLICTS
@@ -34,5 +34,6 @@ REGISTRY = Registry(
         FEVER_REPORTS,
         FEVER_EVENTS,
         CONFLICTS,
+        RISK_AREAS,
     )
 )

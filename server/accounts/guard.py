@@ -16,7 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from server.accounts.models import User
 from server.areas.models import Area
 
-REFERENCE = frozenset({"areas", "facilities", "policies", "campaigns"})
+REFERENCE = frozenset({"areas", "facilities", "policies", "campaigns", "risk_areas"})
 LEDGER = frozenset({"households", "persons", "measures", "visits", "checks", "daily_reports"})
 FEVER = frozenset({"fever_reports", "fever_events"})
 ALL_COLLECTIONS = REFERENCE | LEDGER | FEVER | {"tests", "conflicts"}

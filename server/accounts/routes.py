@@ -187,7 +187,9 @@ async def issue_token(
     user = await throttle.sign_in(session, settings, request, body.phone, body.password, via="api")
     if user is None:
         raise _bad_credentials()
-    return await service.issue_device(session, user, body.device_name)
+    return await service.issue_device(
+        session, user, body.device_name, request.headers.get("user-agent", "")
+    )
 
 
 @post("/api/devices", status_code=201, guards=[cookie_writes_need_csrf])
@@ -206,10 +208,14 @@ async def create_device(
         )
         if user is None:
             raise _bad_credentials()
-        return await service.issue_device(session, user, body.name)
+        return await service.issue_device(
+            session, user, body.name, request.headers.get("user-agent", "")
+        )
     if maybe_identity is None:
         raise Unauthorized(_("Please sign in."), code="unauthorized")
-    return await service.issue_device(session, maybe_identity.user, body.name)
+    return await service.issue_device(
+        session, maybe_identity.user, body.name, request.headers.get("user-agent", "")
+    )
 
 
 @post("/api/auth/sign-out", status_code=200)

@@ -10,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts import lifetimes
+from server.accounts.devicename import device_name
 from server.accounts.guard import Principal, in_subtree
 from server.accounts.models import Device, User, WebSession
 from server.accounts.passwords import (
@@ -284,14 +285,17 @@ async def end_session(session: AsyncSession, token: str) -> int | None:
 # --- devices -----------------------------------------------------------------------------
 
 
-def _device_name(name: str) -> str:
+def _device_name(name: str, user: User, user_agent: str) -> str:
     name = " ".join(_CONTROL.sub(" ", name).split())[:80]
-    return name or _("Unnamed device")
+    # no name given (the field app sends none): the role's app and the phone
+    return name or device_name(user.role, user_agent, _)
 
 
-async def issue_device(session: AsyncSession, user: User, name: str) -> DeviceIssued:
+async def issue_device(
+    session: AsyncSession, user: User, name: str, user_agent: str = ""
+) -> DeviceIssued:
     token = new_token()
-    device = Device(id=uuid.uuid4(), user_id=user.id, name=_device_name(name))
+    device = Device(id=uuid.uuid4(), user_id=user.id, name=_device_name(name, user, user_agent))
     device.token_hash = hash_token(token)
     session.add(device)
     await session.flush()

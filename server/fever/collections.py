@@ -13,6 +13,7 @@ from server.fever import rules
 from server.fever.models import FeverEvent, FeverReport
 from server.fever.values import FeverEventKind, FeverState
 from server.i18n import gettext as _
+from server.people import checks
 from server.people.rules import mask_id_number, mask_phone
 from server.quarantine.values import TestResult
 from server.sync.spec.collections import (
@@ -59,6 +60,11 @@ async def report_changed(
         return None
     report.seen_at = seen_at(written["seen_at_device"], ctx.clock_offset_ms)
     return Effect(server_set=True)
+
+
+async def validate_report(ctx: HookContext, change: Change) -> None:
+    checks.check_id_field(change, "patient_id_number", ctx.now)
+    checks.check_phone_field(change, "patient_phone")
 
 
 async def validate_event(_ctx: HookContext, change: Change) -> None:
@@ -109,7 +115,9 @@ FEVER_REPORTS = declare(
     immutable=frozenset({"facility_id"}),
     read_only=frozenset({"seen_at", "received_at", "state", "result"}),
     refs=(Ref("facility_id", "facilities", area=True),),
-    hooks=Hooks(before_insert=report_received, after_update=report_changed),
+    hooks=Hooks(
+        validate=validate_report, before_insert=report_received, after_update=report_changed
+    ),
     review_schemas={"result": one_of(TestResult) | None},
     masks={"patient_phone": mask_phone, "patient_id_number": mask_id_number},
     fields={

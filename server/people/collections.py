@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from sqlalchemy import Boolean, Uuid, column, exists, select, table
+
 from server.audit import log as audit_log
 from server.i18n import gettext as _
-from server.people.models import Household, Person
+from server.people import checks
+from server.people.models import Household, Person, RiskArea
 from server.people.rules import mask_id_number, mask_phone, needs_special_report
-from server.people.values import MeasureKind, PersonCategory
+from server.people.values import HealthCode, MeasureKind, PersonCategory
 from server.sync.spec.collections import (
     AREA_ID,
     ID,
+    Change,
     Effect,
     HookContext,
     Hooks,
     Ref,
+    Rejected,
     declare,
     fits,
     name,
@@ -57,6 +63,43 @@ async def person_changed(
     return None
 
 
+async def validate_household(ctx: HookContext, change: Change) -> None:
+    checks.check_phone_field(change, "phone")
+
+
+# The measures table by name: its domain (quarantine) imports this one.
+_MEASURES = table("measures", column("person_id", Uuid()), column("deleted", Boolean()))
+
+
+async def _had_a_measure(ctx: HookContext, person_id: Any) -> bool:
+    """A measure was recorded for the person: "none" is then its end (a release), not a
+    measure skipped."""
+    if not isinstance(person_id, uuid.UUID):
+        return False
+    found = await ctx.session.scalar(
+        select(exists().where(_MEASURES.c.person_id == person_id, _MEASURES.c.deleted.is_(False)))
+    )
+    return bool(found)
+
+
+async def validate_person(ctx: HookContext, change: Change) -> None:
+    checks.check_id_field(change, "id_number", ctx.now)
+    checks.check_phone_field(change, "phone")
+    checks.check_past_field(change, "arrival_date", ctx.now)
+    checks.check_past_field(change, "certificate_date", ctx.now)
+    if checks.measure_missing(change, ctx.now) and not await _had_a_measure(ctx, change.id):
+        raise checks.measure_required()
+    contact = change.refs.get("contact_of")
+    if contact is not None:
+        household = change.values.get("household_id")
+        if contact.household_id != household or contact.id == change.id:
+            raise Rejected(
+                "invalid",
+                _("A close contact must be another person of the household."),
+                "contact_of",
+            )
+
+
 HOUSEHOLDS = declare(
     "households",
     Household,
@@ -67,6 +110,7 @@ HOUSEHOLDS = declare(
     immutable=frozenset({"area_id"}),
     own_area=True,
     dependents=(("persons", "household_id"),),
+    hooks=Hooks(validate=validate_household),
     masks={"phone": mask_phone},
     fields={
         "area_id": AREA_ID,
@@ -82,13 +126,14 @@ PERSONS = declare(
     Person,
     "record",
     "area_id household_id name sex birth_year id_number phone relation category "
-    "arrival_date origin certificate_date measure notes",
+    "arrival_date origin certificate_date measure notes origin_province origin_city "
+    "origin_district transport itinerary health_code quarantine_place contact_of measure_reason",
     lambda: _("persons"),
     required=frozenset({"household_id", "name"}),
-    critical=frozenset({"household_id", "measure"}),
-    refs=(Ref("household_id", "households", area=True),),
+    critical=frozenset({"household_id", "measure", "id_number"}),
+    refs=(Ref("household_id", "households", area=True), Ref("contact_of", "persons")),
     dependents=(("measures", "person_id"),),
-    hooks=Hooks(after_insert=person_added, after_update=person_changed),
+    hooks=Hooks(validate=validate_person, after_insert=person_added, after_update=person_changed),
     masks={"id_number": mask_id_number, "phone": mask_phone},
     fields={
         "household_id": ID,
@@ -104,5 +149,23 @@ PERSONS = declare(
         "certificate_date": date | None,
         "measure": one_of(MeasureKind),
         "notes": fits(Person.notes),
+        "origin_province": fits(Person.origin_province),
+        "origin_city": fits(Person.origin_city),
+        "origin_district": fits(Person.origin_district),
+        "transport": fits(Person.transport),
+        "itinerary": fits(Person.itinerary),
+        "health_code": one_of(HealthCode) | None,
+        "quarantine_place": fits(Person.quarantine_place),
+        "contact_of": ID | None,
+        "measure_reason": fits(Person.measure_reason),
     },
+)
+RISK_AREAS = declare(
+    "risk_areas",
+    RiskArea,
+    "reference",
+    "province city district level effective_from effective_to",
+    lambda: _("risk areas"),
+    read_scope="all",
+    int_ids=True,
 )

@@ -8,11 +8,15 @@ centralised quarantine for 14 days.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from server.masking import mask_id_number as mask_id_number  # re-exported: person rules
 from server.masking import mask_phone as mask_phone
-from server.people.values import CertificateState, MeasureKind, PersonCategory
+from server.people.values import CertificateState, MeasureKind, PersonCategory, RiskLevel
 
 CERTIFICATE_VALID_DAYS = 7
 FEVER_THRESHOLD_C = 37.3
@@ -22,6 +26,7 @@ SPECIAL_REPORT_CATEGORIES = frozenset(
 )
 _CATEGORIES = frozenset(PersonCategory)
 _CERTIFICATE_STATES = frozenset(CertificateState)
+RISK_LEVELS = frozenset(RiskLevel)
 
 
 def certificate_state(
@@ -82,3 +87,135 @@ def is_fever(temperature: float | None) -> bool:
     if temperature is None or math.isnan(temperature):
         return False
     return round(temperature, 1) >= FEVER_THRESHOLD_C
+
+
+# --- what a worker types: ID numbers, phones, dates --------------------------------------
+
+#: GB 11643-1999 weights of the first 17 digits, and the check character by sum mod 11.
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+EARLIEST_BIRTH = date(1900, 1, 1)
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+# area code 0 + 2-3 digits, an optional "-", 7-8 digits, an optional "-" extension
+_LANDLINE = re.compile(r"0[0-9]{2,3}-?[0-9]{7,8}(?:-[0-9]{1,6})?")
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class IdCheck:
+    """The verdict on a resident ID number; on success, what the number says of its holder."""
+
+    ok: bool
+    reason: str | None = None  # "length", "format", "birth_date", "check_digit"
+    birth_year: int | None = None
+    sex: str | None = None  # the stored values of persons.sex: "male" / "female"
+
+
+@dataclass(frozen=True, slots=True)
+class PhoneCheck:
+    ok: bool
+    reason: str | None = None  # "format"
+    kind: str | None = None  # "mobile" / "landline"
+
+
+def normalise_id_number(text: str | None) -> str:
+    """Blanks around it dropped and a lower-case check "x" raised, as cards print it."""
+    return (text or "").strip().upper()
+
+
+def id_check_digit(first17: str) -> str:
+    """ISO 7064 MOD 11-2 over the first 17 digits (GB 11643-1999)."""
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK[total % 11]
+
+
+def check_id_number(text: str | None, today: date) -> IdCheck:
+    """A resident ID number by GB 11643-1999: 18 characters, a region, a date of birth
+    between 1900-01-01 and `today`, a sequence whose last digit is odd for men, and the
+    check character (0-9 or X). The old 15-digit numbers (replaced by 2013) are refused
+    with "length": no card in use carries one, and a 15-digit entry is nearly always an
+    18-digit number typed short."""
+    value = normalise_id_number(text)
+    if len(value) != 18:
+        return IdCheck(False, "length")
+    if not (value[:17].isascii() and value[:17].isdigit()) or value[17] not in "0123456789X":
+        return IdCheck(False, "format")
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return IdCheck(False, "birth_date")
+    if born < EARLIEST_BIRTH or born > today:
+        return IdCheck(False, "birth_date")
+    if id_check_digit(value[:17]) != value[17]:
+        return IdCheck(False, "check_digit")
+    return IdCheck(True, None, born.year, "male" if int(value[16]) % 2 else "female")
+
+
+def check_phone(text: str | None) -> PhoneCheck:
+    """A mainland mobile (11 digits, 13x-19x) or a landline (0 + 2-3 digit area code, an
+    optional "-", 7-8 digits, an optional "-" extension of up to 6 digits)."""
+    value = (text or "").strip()
+    if _MOBILE.fullmatch(value):
+        return PhoneCheck(True, None, "mobile")
+    if _LANDLINE.fullmatch(value):
+        return PhoneCheck(True, None, "landline")
+    return PhoneCheck(False, "format")
+
+
+def check_past_date(value: str | date | None, today: date) -> str | None:
+    """None when `value` is a real date not after `today`; else "format" or "future".
+    For days that cannot lie ahead: an arrival, a certificate, a date of birth."""
+    if isinstance(value, str):
+        if not _ISO_DATE.fullmatch(value):
+            return "format"
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            return "format"
+    if value is None:
+        return "format"
+    return "future" if value > today else None
+
+
+# --- where a returnee came from -----------------------------------------------------------
+
+
+def _same(wanted: str | None, have: str | None) -> bool:
+    # an empty city or district on a risk area covers the whole province or city
+    return not wanted or (wanted.strip() == (have or "").strip())
+
+
+def risk_category_for(
+    origin: Mapping[str, str | None],
+    risk_areas: Iterable[Mapping[str, Any]],
+    on: date,
+) -> PersonCategory | None:
+    """ "returnee_mid_high" when `origin` ({province, city, district}) lies in a medium- or
+    high-risk area in effect on `on`, else None (the worker picks low or abroad).
+
+    A risk area is in effect from ``effective_from`` (inclusive) until ``effective_to``
+    (exclusive, the first day it no longer applies; None: still in effect). An area that
+    names no city (or no district) covers the whole province (or city)."""
+    province = (origin.get("province") or "").strip()
+    if not province:
+        return None
+    for area in risk_areas:
+        start = _as_date(area.get("effective_from"))
+        end = _as_date(area.get("effective_to"))
+        if area.get("level") not in RISK_LEVELS or start is None or on < start:
+            continue
+        if end is not None and on >= end:
+            continue
+        if (
+            (area.get("province") or "").strip() == province
+            and _same(area.get("city"), origin.get("city"))
+            and _same(area.get("district"), origin.get("district"))
+        ):
+            return PersonCategory.RETURNEE_MID_HIGH
+    return None
+
+
+def _as_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))

@@ -30,3 +30,18 @@ class CertificateState(StrEnum):
     MISSING = "missing"
     VALID = "valid"
     EXPIRED = "expired"
+
+
+class HealthCode(StrEnum):
+    """``persons.health_code``: the colour of the health code the person showed."""
+
+    GREEN = "green"
+    YELLOW = "yellow"
+    RED = "red"
+
+
+class RiskLevel(StrEnum):
+    """``risk_areas.level``: a medium- or high-risk area as the health authority lists it."""
+
+    MID = "mid"
+    HIGH = "high"

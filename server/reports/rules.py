@@ -6,8 +6,9 @@ Every grid reports every day, even with nothing to say; a missing report is a fi
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
+from typing import Any
 
 from server.reports.values import ReportStatus
 
@@ -40,3 +41,28 @@ def missing_grids(grid_ids: Iterable[int], reported_grid_ids: Iterable[int]) -> 
             missing.append(grid_id)
             seen.add(grid_id)
     return missing
+
+
+#: The counts a daily report carries; a zero report has them all at 0.
+REPORT_COUNTS = (
+    "households_visited",
+    "new_returnees",
+    "under_measure",
+    "checks_done",
+    "fever_found",
+)
+
+
+def has_findings(report: Mapping[str, Any] | None) -> bool:
+    """A filed report that is not a zero report and counts something."""
+    if report is None or report.get("is_zero"):
+        return False
+    return any(report.get(name) for name in REPORT_COUNTS)
+
+
+def zero_report_allowed(existing: Mapping[str, Any] | None) -> bool:
+    """Whether a zero report may be filed over `existing` (the day's report, or None).
+
+    A zero report says "nothing to report": over a report with findings it would erase
+    them (the supervisor would count the grid as zero). Correct the report instead."""
+    return not has_findings(existing)

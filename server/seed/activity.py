@@ -42,6 +42,21 @@ class Activity:
     fever_reports: list[Row] = field(default_factory=list)
     fever_events: list[Row] = field(default_factory=list)
     daily_reports: list[Row] = field(default_factory=list)
+    risk_areas: list[Row] = field(default_factory=list)
+
+
+def _risk_areas(clock: Clock, made: datetime) -> list[Row]:
+    """The medium/high-risk areas the demo's returnees came from, listed since before the
+    first arrival, and one that came off the list before it."""
+    listed = [
+        {"province": p, "city": c, "district": d, "level": "high" if k % 3 == 0 else "mid",
+         "effective_from": clock.ago(60), "effective_to": None}
+        for k, (p, c, d) in enumerate(names.MID_HIGH_AREAS)
+    ]  # fmt: skip
+    p, c, d = names.PAST_RISK_AREA
+    listed.append({"province": p, "city": c, "district": d, "level": "mid",
+                   "effective_from": clock.ago(80), "effective_to": clock.ago(45)})  # fmt: skip
+    return [{"id": n, **row, "created_at": made} for n, row in enumerate(listed, 1)]
 
 
 def build_activity(seed: int, clock: Clock, county: County, county_area_id: int) -> Activity:
@@ -67,7 +82,7 @@ def build_activity(seed: int, clock: Clock, county: County, county_area_id: int)
         "starts_on": clock.at(clock.ago(CAMPAIGN_DAYS), 0),
         "ends_on": None,
     }
-    act = Activity(policies=policies, campaign=campaign)
+    act = Activity(policies=policies, campaign=campaign, risk_areas=_risk_areas(clock, made))
     _measures(random.Random(f"{seed}:measures"), clock, county, act)
     _visits(random.Random(f"{seed}:visits"), clock, county, act)
     fever = build_fever(random.Random(f"{seed}:fever"), clock, county)

@@ -298,7 +298,7 @@ def build_ledger(seed: int, clock: Clock, scale: Scale, county: County) -> None:
                     "name": name,
                     "sex": sex,
                     "birth_year": born,
-                    "id_number": names.id_number(rng, COUNTY_CODE, born, sex),
+                    "id_number": names.id_number(rng, COUNTY_CODE, born, sex, clock.today),
                     "phone": phone
                     if relation == "户主"
                     else (names.mobile(rng) if adult and rng.random() < 0.8 else None),
@@ -309,6 +309,15 @@ def build_ledger(seed: int, clock: Clock, scale: Scale, county: County) -> None:
                     "certificate_date": None,
                     "measure": "none",
                     "notes": "",
+                    "origin_province": "",
+                    "origin_city": "",
+                    "origin_district": "",
+                    "transport": "",
+                    "itinerary": "",
+                    "health_code": None,
+                    "quarantine_place": "",
+                    "contact_of": None,
+                    "measure_reason": "",
                 }
                 village_persons.append(person)
         county.persons.extend(village_persons)
@@ -363,12 +372,15 @@ def _mark_returnees(rng: random.Random, clock: Clock, persons: list[Row]) -> Non
                 cert = arrival - timedelta(days=rng.randint(0, 6))
             elif cert_kind == "expired":
                 cert = arrival - timedelta(days=rng.randint(8, 20))
+            place = ("", "", "")
             if category == "returnee_abroad":
                 origin = rng.choice(names.ABROAD_ORIGINS)
             elif category == "returnee_mid_high":
-                origin = rng.choice(names.MID_HIGH_ORIGINS)
+                k_place = rng.randrange(len(names.MID_HIGH_ORIGINS))
+                origin, place = names.MID_HIGH_ORIGINS[k_place], names.MID_HIGH_AREAS[k_place]
             else:
                 origin = rng.choice(names.LOW_RISK_ORIGINS)
+                place = names.split_origin(origin)
             # Entered in the ledger the day they were found, which is the day they arrived.
             entered = clock.at(arrival, rng.randint(9 * 60, 19 * 60))
             if entered > clock.now:
@@ -380,4 +392,7 @@ def _mark_returnees(rng: random.Random, clock: Clock, persons: list[Row]) -> Non
                 "arrival_date": arrival,
                 "origin": origin,
                 "certificate_date": cert,
+                "origin_province": place[0],
+                "origin_city": place[1],
+                "origin_district": place[2],
             }

@@ -25,7 +25,7 @@ from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction, utcnow
 from server.fever.models import FeverEvent, FeverReport
 from server.models import Base
-from server.people.models import Household, Person
+from server.people.models import Household, Person, RiskArea
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.reports.models import DailyReport
 from server.seed import names
@@ -180,6 +180,7 @@ async def write_demo(session: AsyncSession, demo: Demo) -> None:
     await _put(session, alloc, Facility, county.facilities)
     await _put(session, alloc, Policy, act.policies)
     await _put(session, alloc, Campaign, [act.campaign])
+    await _put(session, alloc, RiskArea, act.risk_areas)
     user_ids = {a.phone: await _create_user(session, a) for a in demo.accounts}
     _stamp_authors(demo, user_ids)
     for model, rows in (
@@ -197,7 +198,7 @@ async def write_demo(session: AsyncSession, demo: Demo) -> None:
     await alloc.flush()
     if (await session.connection()).dialect.name == "postgresql":
         # Ids above were given explicitly; move the sequences past them for later inserts.
-        for table in ("areas", "facilities", "policies", "campaigns"):
+        for table in ("areas", "facilities", "policies", "campaigns", "risk_areas"):
             await session.execute(
                 text(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "

@@ -74,6 +74,28 @@ MID_HIGH_ORIGINS = (
     "吉林省长春市公主岭市",
     "北京市大兴区天宫院街道",
 )
+#: the same places picked as the app picks them (province, city, district): the demo's
+#: risk_areas list each of them
+MID_HIGH_AREAS = (
+    ("河北省", "石家庄市", "藁城区"),
+    ("河北省", "邢台市", "南宫市"),
+    ("黑龙江省", "哈尔滨市", "呼兰区"),
+    ("黑龙江省", "绥化市", "望奎县"),
+    ("吉林省", "长春市", "公主岭市"),
+    ("北京市", "北京市", "大兴区"),
+)
+#: a place that was on the list and came off it before any demo arrival
+PAST_RISK_AREA = ("辽宁省", "大连市", "金州区")
+
+
+def split_origin(text: str) -> tuple[str, str, str]:
+    """ "广东省广州市" -> ("广东省", "广州市", ""); a municipality is its own city."""
+    if "省" in text:
+        province, rest = text.split("省", 1)
+        return province + "省", rest, ""
+    return text, text, ""
+
+
 ABROAD_ORIGINS = ("日本", "韩国", "马来西亚", "新加坡", "意大利", "阿联酋", "俄罗斯", "美国")
 
 SYMPTOMS = ("fever", "cough", "sore_throat", "fatigue", "headache", "diarrhoea")
@@ -123,12 +145,17 @@ def id_check_digit(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
-def id_number(rng: random.Random, region: str, birth_year: int, sex: str) -> str:
+def id_number(
+    rng: random.Random, region: str, birth_year: int, sex: str, today: date | None = None
+) -> str:
     """A plausible 18-character resident ID: region, birth date, sequence, check digit.
 
-    The 17th digit is odd for men and even for women, as on real cards.
+    The 17th digit is odd for men and even for women, as on real cards. A child born this
+    year is born by `today` at the latest (the rules refuse a birth date in the future).
     """
     born = date(birth_year, 1, 1) + timedelta(days=rng.randrange(365))
+    if today is not None and born > today:
+        born = today
     seq = rng.randrange(0, 100) * 10 + rng.choice(
         (1, 3, 5, 7, 9) if sex == "male" else (0, 2, 4, 6, 8)
     )

@@ -304,12 +304,13 @@ async def _update(
         r.field for r in coll.refs if r.field in data and data[r.field] != getattr(record, r.field)
     }
     new_area: int | None = None
+    found: dict[str, Any] = {}
     if changed_refs:
         new_area, found = await _resolve_refs(b, coll, data, record)
-        if coll.hooks.validate is not None:
-            values = {**_current(record, coll.writable), **data}
-            change = Change(record.id, new_area or record.area_id, values, found, record)
-            await coll.hooks.validate(ctx, change)
+    if coll.hooks.validate is not None:  # every update: a value sent must pass, held or not
+        values = {**_current(record, coll.writable), **data}
+        change = Change(record.id, new_area or record.area_id, values, found, record)
+        await coll.hooks.validate(ctx, change)
     # 8.7 merge field by field. A base above the record's rev cannot come from this
     # server's history (it was restored from a backup): nothing it claims to have seen is
     # trusted, so every written field counts as concurrent.

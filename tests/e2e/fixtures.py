@@ -20,7 +20,7 @@ from server.accounts.passwords import hash_password
 from server.areas.models import Area
 from server.config import DEFAULT_TIMEZONE
 from server.db import make_engine, make_sessionmaker, transaction
-from server.people.models import Household, Person
+from server.people.models import Household, Person, RiskArea
 from server.quarantine.models import Measure, Policy
 from server.quarantine.rules import DEFAULT_POLICIES
 from server.sync.revs import RevAllocator
@@ -133,6 +133,9 @@ async def _fill(s: AsyncSession, today: date) -> Ids:
         s.add(Policy(kind=p.kind, version=p.version, duration_days=p.duration_days,
                      test_days=list(p.test_days), checks_per_day=p.checks_per_day,
                      effective_from=p.effective_from, rev=await alloc.next()))  # fmt: skip
+    # One high-risk city, in effect for a month: the person form suggests the category.
+    s.add(RiskArea(province="湖北省", city="武汉市", district="", level="high",
+                   effective_from=today - timedelta(days=30), rev=await alloc.next()))  # fmt: skip
     start = datetime.combine(today - timedelta(days=10), time(0, 0), TZ).astimezone(UTC)
     s.add(Campaign(area_id=village.id, name="返乡人员排查", starts_on=start))
     password = hash_password(PASSWORD)

@@ -14,7 +14,7 @@ from playwright.sync_api import BrowserContext
 
 from server.people import rules as people
 from server.quarantine import rules as quarantine
-from server.reports.rules import daily_report_id
+from server.reports.rules import daily_report_id, zero_report_allowed
 from server.timeutil import local_today
 from server.visits import rules as visits
 from tests.e2e.conftest import LiveServer, serve_test_modules
@@ -47,6 +47,22 @@ def _policy_for(kind: str, on: str, policies: list[dict[str, Any]]) -> list[Any]
     return [found.kind, found.version]
 
 
+def _id_check(text: str | None, today: str) -> dict[str, Any]:
+    found = people.check_id_number(text, date.fromisoformat(today))
+    return {"ok": found.ok, "reason": found.reason, "birthYear": found.birth_year,
+            "sex": found.sex}  # fmt: skip
+
+
+def _phone_check(text: str | None) -> dict[str, Any]:
+    found = people.check_phone(text)
+    return {"ok": found.ok, "reason": found.reason, "kind": found.kind}
+
+
+def _past_date(iso: str | None, today: str) -> dict[str, Any]:
+    reason = people.check_past_date(iso, date.fromisoformat(today))
+    return {"ok": reason is None, "reason": reason}
+
+
 def _schedule(policy: dict[str, Any], start: str) -> dict[str, Any]:
     rule = quarantine.PolicyRule("x", 1, policy["duration_days"], tuple(policy["test_days"]), 2,
                                  date(2021, 1, 1))  # fmt: skip
@@ -76,6 +92,12 @@ PYTHON: dict[str, Callable[..., Any]] = {
         [(_dt(a), b) for a, b in vs], _dt(s), _dt(e) if e else None),
     "daily_report_id": lambda g, day: str(daily_report_id(g, date.fromisoformat(day))),
     "local_today": lambda iso, tz: local_today(_dt(iso), tz).isoformat(),
+    "check_id_number": _id_check,
+    "check_phone": _phone_check,
+    "check_past_date": _past_date,
+    "zero_report_allowed": zero_report_allowed,
+    "risk_category_for": lambda origin, areas, on: people.risk_category_for(
+        origin, areas, date.fromisoformat(on)),
 }  # fmt: skip
 
 

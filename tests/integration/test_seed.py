@@ -26,8 +26,15 @@ from server.fever.models import FeverEvent, FeverReport
 from server.fever.rules import report_timeliness, state_from_events
 from server.fever.values import FeverState
 from server.models import Base
-from server.people.models import Household, Person
-from server.people.rules import certificate_state
+from server.people.models import Household, Person, RiskArea
+from server.people.rules import (
+    certificate_state,
+    check_id_number,
+    check_past_date,
+    check_phone,
+    required_measure,
+    risk_category_for,
+)
 from server.people.values import PersonCategory
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.quarantine.rules import DEFAULT_POLICIES, schedule
@@ -356,3 +363,41 @@ async def test_rows_fit_the_sync_schemas(settings: Settings, db: Sessions) -> No
             assert rows, collection
             for row in rows:
                 msgspec.convert(dict(row), SCHEMAS[collection])
+
+
+async def test_rows_pass_the_value_rules(settings: Settings, db: Sessions) -> None:
+    """The demo holds nothing the app or the server would refuse: real ID numbers (check
+    digit, birth date), mobile or landline phones, no future arrival or certificate, and
+    no returnee left without the measure the rules require unless one was recorded."""
+    await seed_demo(settings, seed=3, today=TODAY, scale=SMALL)
+    async with db() as s:
+        persons = (await s.execute(select(Person))).scalars().all()
+        households = (await s.execute(select(Household))).scalars().all()
+        reports = (await s.execute(select(FeverReport))).scalars().all()
+        measured = set((await s.execute(select(Measure.person_id))).scalars())
+        risk = [
+            {c: getattr(r, c) for c in ("province", "city", "district", "level",
+                                         "effective_from", "effective_to")}
+            for r in (await s.execute(select(RiskArea))).scalars()
+        ]  # fmt: skip
+    assert risk
+    for p in persons:
+        checked = check_id_number(p.id_number, TODAY)
+        assert checked.ok, (p.id_number, checked)
+        assert (checked.birth_year, checked.sex) == (p.birth_year, p.sex)
+        assert p.phone is None or check_phone(p.phone).ok, p.phone
+        for day in (p.arrival_date, p.certificate_date):
+            assert day is None or check_past_date(day, TODAY) is None, day
+        state = certificate_state(p.certificate_date, p.arrival_date, TODAY)
+        if required_measure(p.category, state) != "none" and p.measure == "none":
+            assert p.id in measured or p.measure_reason, p.name
+        origin = {"province": p.origin_province, "city": p.origin_city,
+                  "district": p.origin_district}  # fmt: skip
+        if p.category == PersonCategory.RETURNEE_MID_HIGH:
+            assert risk_category_for(origin, risk, p.arrival_date) == p.category, origin
+        elif p.arrival_date is not None:
+            assert risk_category_for(origin, risk, p.arrival_date) is None, origin
+    assert all(h.phone is None or check_phone(h.phone).ok for h in households)
+    for r in reports:
+        assert r.patient_phone is None or check_phone(r.patient_phone).ok, r.patient_phone
+        assert r.patient_id_number is None or check_id_number(r.patient_id_number, TODAY).ok

@@ -21,7 +21,7 @@ async def two_workers(w: World, client: Any) -> tuple[Dev, Dev, str, int]:
     a = w.dev(client, "worker")
     b = w.dev(client, "worker_b", clock=lambda: now_ms() - 60_000)
     h = household(a, w.areas["grid"], address="", doorplate="", phone=None, notes="")
-    p = person(a, h["rid"], phone="1", notes="", relation="", measure="none")
+    p = person(a, h["rid"], phone="13800000001", notes="", relation="", measure="none")
     await a.sync([h, p])
     await b.sync()
     rev = b.rows["persons"][p["rid"]]["rev"]
@@ -36,13 +36,13 @@ def auth(dev: Dev) -> dict[str, str]:
 async def test_edits_of_different_fields_both_survive(db: Any, client: Any) -> None:
     w = await make_world(db)
     a, b, pid, rev = await two_workers(w, client)
-    assert (await a.sync([a.put("persons", pid, base=rev, phone="138")]))["results"][0][
+    assert (await a.sync([a.put("persons", pid, base=rev, phone="13800000138")]))["results"][0][
         "status"
     ] == "applied"
     answer = await b.sync([b.put("persons", pid, base=rev, notes="腿脚不便")])
     assert answer["results"][0]["status"] == "applied"
     # B's own write is not all it lacks: the record comes whole, with A's phone
-    assert b.rows["persons"][pid]["phone"] == "138"
+    assert b.rows["persons"][pid]["phone"] == "13800000138"
     assert b.rows["persons"][pid]["notes"] == "腿脚不便"
     await a.sync()
     assert a.rows["persons"][pid] == b.rows["persons"][pid]
@@ -53,8 +53,8 @@ async def test_edits_of_different_fields_both_survive(db: Any, client: Any) -> N
 async def test_same_field_resolves_by_clock_and_keeps_the_loser(db: Any, client: Any) -> None:
     w = await make_world(db)
     a, b, pid, rev = await two_workers(w, client)
-    mb = b.put("persons", pid, base=rev, phone="139-from-b")  # made first, older clock
-    ma = a.put("persons", pid, base=rev, phone="138-from-a")
+    mb = b.put("persons", pid, base=rev, phone="13900000002")  # made first, older clock
+    ma = a.put("persons", pid, base=rev, phone="13800000003")
     await b.sync([mb])  # B reaches the server first ...
     answer = await a.sync([ma])  # ... A's later edit wins by its clock
     result = answer["results"][0]
@@ -64,11 +64,11 @@ async def test_same_field_resolves_by_clock_and_keeps_the_loser(db: Any, client:
         conflict = (await s.execute(select(Conflict))).scalar_one()
         row = await s.get(Person, uuid.UUID(pid))
     assert row is not None
-    assert row.phone == "138-from-a"
+    assert row.phone == "13800000003"
     assert result["conflicts"] == [str(conflict.id)]
     assert (conflict.field, conflict.status, conflict.critical) == ("phone", "auto_resolved", False)
-    assert (conflict.kept_value, conflict.proposed_value) == ("139-from-b", "138-from-a")
-    assert conflict.resolution_value == "138-from-a"
+    assert (conflict.kept_value, conflict.proposed_value) == ("13900000002", "13800000003")
+    assert conflict.resolution_value == "13800000003"
     assert (conflict.kept_by, conflict.proposed_by) == (
         w.users["worker_b"].id,
         w.users["worker"].id,
@@ -79,7 +79,7 @@ async def test_same_field_resolves_by_clock_and_keeps_the_loser(db: Any, client:
     # the proposer gets the conflict record; B converges on A's value
     assert str(conflict.id) in a.rows["conflicts"]
     await b.sync()
-    assert b.rows["persons"][pid]["phone"] == "138-from-a"
+    assert b.rows["persons"][pid]["phone"] == "13800000003"
     assert "conflicts" not in b.rows  # B proposed nothing that conflicted
 
 

@@ -380,11 +380,16 @@ async def test_fever_report_events_advance_the_report(db: Any, client: Any) -> N
 async def test_high_risk_arrivals_write_a_special_report(db: Any, client: Any) -> None:
     w = await make_world(db)
     dev, hid, pid = await seeded(w, client)
-    new = person(dev, hid, category="returnee_abroad")
+    # each with the measure its category requires (else the write is refused)
+    new = person(dev, hid, category="returnee_abroad", measure="central_quarantine")
     changed = dev.put(
-        "persons", pid, base=dev.rows["persons"][pid]["rev"], category="returnee_mid_high"
+        "persons",
+        pid,
+        base=dev.rows["persons"][pid]["rev"],
+        category="returnee_mid_high",
+        measure="central_quarantine",
     )
-    plain = person(dev, hid, category="returnee_low")
+    plain = person(dev, hid, category="returnee_low", measure="health_monitoring")
     await dev.sync([new, changed, plain])
     async with db() as s:
         entries = (

@@ -287,6 +287,10 @@ class SyncMachine(RuleBasedStateMachine):
         """Values never repeat, so two edits of one field always differ."""
         return f"{prefix}{next(self.world.serial)}"
 
+    def phone(self) -> str:
+        """A valid mobile number, never repeated (the server refuses malformed phones)."""
+        return f"139{next(self.world.serial):08d}"
+
     def moment(self) -> str:
         return js_time(self.world.clock())
 
@@ -363,6 +367,8 @@ class SyncMachine(RuleBasedStateMachine):
         if name == "household_id":
             household = self.pick(dev, "households", v)
             return household["id"] if household else None
+        if name == "phone":
+            return self.phone()
         return self.text(name[:2])
 
     @rule(
@@ -414,6 +420,8 @@ class SyncMachine(RuleBasedStateMachine):
             current = a.client.snapshot[col][rid].get("measure")
             kinds = [k for k in MeasureKind if k != current]
             value_a, value_b = kinds[v % len(kinds)], kinds[(v + 1) % len(kinds)]
+        elif name == "phone":
+            value_a, value_b = self.phone(), self.phone()
         else:
             value_a, value_b = self.text("甲"), self.text("乙")
         mid_a = self.queue(a, lambda: a.client.put(col, rid, {name: value_a}), col, "put")

@@ -49,19 +49,19 @@ async def test_a_year_fast_clock_does_not_beat_a_later_honest_edit(
     honest = w.dev(client, "worker", clock=server_clock.ms)
     fast = w.dev(client, "worker_b", clock=lambda: server_clock.ms() + YEAR_MS)
     h = household(honest, w.areas["grid"])
-    p = person(honest, h["rid"], phone="0")
+    p = person(honest, h["rid"], phone="13000000000")
     await honest.sync([h, p])
     await fast.sync()
     base = fast.rows["persons"][p["rid"]]["rev"]
 
     # both edit the phone from the same version; the fast phone's edit reaches the server first
-    fast_edit = fast.put("persons", p["rid"], base=base, phone="fast")
+    fast_edit = fast.put("persons", p["rid"], base=base, phone="13100000001")
     answer = await fast.sync([fast_edit])
     assert answer["results"][0]["status"] == "applied"
     assert answer["clock_offset"] == YEAR_MS
 
     server_clock.now += timedelta(minutes=10)  # ten minutes later, the honest edit
-    honest_edit = honest.put("persons", p["rid"], base=base, phone="honest")
+    honest_edit = honest.put("persons", p["rid"], base=base, phone="13100000002")
     answer = await honest.sync([honest_edit])
     assert answer["results"][0]["status"] == "merged"
     async with db() as s:
@@ -70,8 +70,8 @@ async def test_a_year_fast_clock_does_not_beat_a_later_honest_edit(
         stored = await s.get(SyncMutation, uuid.UUID(fast_edit["id"]))
         device = await s.get(Device, fast.device_id)
     assert row is not None
-    assert row.phone == "honest"  # without the clamp, a year-ahead clock would have won
-    assert (conflict.kept_value, conflict.resolution_value) == ("fast", "honest")
+    assert row.phone == "13100000002"  # without the clamp, a year-ahead clock would have won
+    assert (conflict.kept_value, conflict.resolution_value) == ("13100000001", "13100000002")
     # the fast edit competed with its clock lowered to receipt + 5 minutes ...
     assert conflict.kept_hlc is not None
     assert int(conflict.kept_hlc[:13]) == server_clock.ms() - 5 * 60_000

@@ -82,6 +82,7 @@ def test_the_registry_keeps_the_cursor_order() -> None:
         "fever_reports",
         "fever_events",
         "conflicts",
+        "risk_areas",
     ]
 
 

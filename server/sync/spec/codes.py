@@ -21,6 +21,7 @@ REJECTIONS: dict[str, str] = {
     "bad_reference": "a record the mutation refers to does not exist or was deleted",
     "has_dependents": "a household with persons, or a person with measures, cannot be deleted",
     "id_mismatch": "a daily report's id is not the one its grid and date define",
+    "zero_over_findings": "a zero report cannot replace a daily report with findings",
 }
 
 #: Whole-request errors: HTTP status and meaning. Nothing is written when one is answered.

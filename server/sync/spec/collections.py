@@ -169,8 +169,9 @@ BeforeDelete = Callable[[HookContext, Any], Awaitable[None]]
 
 @dataclass(frozen=True, slots=True)
 class Hooks:
-    """A collection's own behaviour, each optional. ``validate`` runs on insert and when an
-    update changes a reference; the others around the engine's write of a mutation.
+    """A collection's own behaviour, each optional. ``validate`` runs on insert and on every
+    update (``Change.refs`` then holds the references the update changes); the others
+    around the engine's write of a mutation.
     Reviewers' decisions (conflicts.py) are server writes and run none of them."""
 
     validate: Validate | None = None

@@ -20,6 +20,11 @@ const CALLS = {
   coverage_state: (visits, start, end) => rules.coverageState(visits, start, end),
   daily_report_id: (grid, day) => dailyReportId(grid, day),
   local_today: (iso, tz) => rules.localDate(Date.parse(iso), tz),
+  check_id_number: (text, today) => rules.checkIdNumber(text, today),
+  check_phone: (text) => rules.checkPhone(text),
+  check_past_date: (iso, today) => rules.checkPastDate(iso, today),
+  zero_report_allowed: (report) => rules.zeroReportAllowed(report),
+  risk_category_for: (origin, areas, on) => rules.riskCategoryFor(origin, areas, on),
 };
 
 export async function run(cases) {

@@ -17,6 +17,11 @@ import { setText, show } from "./ui.js";
 
 const SYNC_EVERY_MS = 5 * 60 * 1000;
 const AFTER_WRITE_MS = 1500;
+// After a failed sync: try again after 1 s, 2 s, 4 s ... at most 30 s apart, so signal
+// that comes back is noticed within seconds even when no `online` event fires.
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 30000;
+const RETRY_KINDS = new Set(["offline", "server", "error", "retry", "too_large"]);
 const CHANNEL = "wangge-sync";
 
 class App {
@@ -27,7 +32,9 @@ class App {
     this.tz = root.dataset.tz || Intl.DateTimeFormat().resolvedOptions().timeZone;
     this.version = root.dataset.build || "";
     this.t = t;
-    this.state = "idle";
+    // Nothing is claimed before a request has answered: "checking" until the first sync.
+    this.state = "checking";
+    this.retries = 0;
     this.errors = [];
     this.ready = false;
     this.syncCount = 0;
@@ -72,6 +79,7 @@ class App {
     this.ready = true;
     document.documentElement.dataset.ready = "1";
     this.wire();
+    this.followLanguage();
     this.persisted = await ensurePersisted(this.store).catch(() => "unsupported");
     this.checkStorage();
     this.sync("open");
@@ -89,14 +97,26 @@ class App {
     document.getElementById("update-now").addEventListener("click", async () => {
       applyUpdate(this, await this.regPromise);
     });
-    window.addEventListener("online", () => this.sync("online"));
+    window.addEventListener("online", () => {
+      this.retries = 0;
+      this.sync("online");
+    });
+    // `offline` is only a hint to look: the state changes when a request actually fails.
+    window.addEventListener("offline", () => this.sync("offline-hint"));
     setInterval(() => {
       if (document.visibilityState === "visible") this.sync("timer");
     }, SYNC_EVERY_MS);
     if (typeof BroadcastChannel === "function") {
       // The worker synced while no page answered: show what it brought.
       new BroadcastChannel(CHANNEL).onmessage = (e) => {
-        if (e.data && e.data.type === "synced" && e.data.user === this.user.id) this.afterSync();
+        if (!(e.data && e.data.type === "synced" && e.data.user === this.user.id)) return;
+        // Its request answered: the network is there, whatever this page last saw.
+        if (!this._running) {
+          this.state = "idle";
+          this.retries = 0;
+          clearTimeout(this._retryTimer);
+        }
+        this.afterSync();
       };
     }
   }
@@ -104,6 +124,7 @@ class App {
   renderBar() {
     if (!this.model) return;
     this.bar.render({ state: this.state, pending: this.model.pendingCount, lastSync: this.lastSync,
+      first: this.lastSync == null,
       attention: this.model.attentionCount(), tz: this.tz });
     const due = this.model.dueToday().reduce((n, r) => n + r.slots.filter((s) => !s.done).length, 0);
     setText(document.getElementById("tab-checks"), due ? String(due) : "");
@@ -149,13 +170,21 @@ class App {
   async _sync(reason) {
     if (!this.model || this.state === "upgrade") return { ok: false, kind: this.state };
     const before = this.state;
-    this.setState("syncing");
+    clearTimeout(this._retryTimer);
+    // A quiet retry while offline keeps saying "offline" until a request gets through:
+    // the bar does not flicker every few seconds.
+    if (!(before === "offline" && (reason === "retry" || reason === "offline-hint"))) {
+      this.setState("syncing");
+    }
+    // A first sync says so at once, before the first page of the ledger arrives.
+    if (this.lastSync == null) this.bar.progress({ received: 0, remaining: null });
     const client = new SyncClient({
       store: this.store, appVersion: this.version, onProgress: (p) => this.onProgress(p),
     });
     try {
       const total = await withSyncLock(this.user.id, () => client.run());
       this.state = "idle";
+      this.retries = 0;
       show(document.getElementById("banner-auth"), false);
       await this.afterSync();
       this.syncCount += 1;
@@ -171,11 +200,19 @@ class App {
       this.state = { offline: "offline", auth: "auth", upgrade: "upgrade" }[kind] || "error";
       if (kind === "auth") show(document.getElementById("banner-auth"), true);
       if (kind === "upgrade") this.tooOld();
+      if (RETRY_KINDS.has(kind)) this.retryLater();
       await this.afterSync();
       return { ok: false, kind, message: String(err.message || err) };
     } finally {
       this.bar.hideProgress();
     }
+  }
+
+  retryLater() {
+    const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** this.retries);
+    this.retries += 1;
+    clearTimeout(this._retryTimer);
+    this._retryTimer = setTimeout(() => this.sync("retry"), delay);
   }
 
   async onProgress(p) {
@@ -203,13 +240,12 @@ class App {
   afterWrite() {
     this.renderBar();
     this.keystore.noteUser({ id: this.user.id, pending: this.model.pendingCount });
-    this.regPromise.then(async (reg) => {
-      // Background Sync wakes the worker when the network is back, even with the app
-      // closed; without it, a short delay batches a burst of edits into one request.
-      if (await requestBackgroundSync(reg)) return;
-      clearTimeout(this._writeTimer);
-      this._writeTimer = setTimeout(() => this.sync("write"), AFTER_WRITE_MS);
-    });
+    // Background Sync wakes the worker when the network is back, even with the app
+    // closed; the page still tries itself after a short delay (which batches a burst of
+    // edits into one request), so the bar learns at once whether the edit got through.
+    this.regPromise.then((reg) => requestBackgroundSync(reg)).catch(() => false);
+    clearTimeout(this._writeTimer);
+    this._writeTimer = setTimeout(() => this.sync("write"), AFTER_WRITE_MS);
   }
 
   async tooOld() {
@@ -238,6 +274,23 @@ class App {
     const names = others.map((u) => t("other_user", { name: u.name || `#${u.id}`, n: u.pending }));
     setText(banner, names.length ? t("others_pending", { names: names.join("、") }) : "");
     show(banner, names.length > 0);
+  }
+
+  // The language chosen on a web page (/lang/..., the same cookie) applies here too: the
+  // cached shell is in the old language, so fetch the shell again and reopen. Offline the
+  // shell stays as it is and the next open tries again.
+  async followLanguage() {
+    const m = /(?:^|;\s*)lang=([^;]*)/.exec(document.cookie);
+    const wanted = m ? (m[1].startsWith("en") ? "en" : "zh-CN") : null;
+    const shown = document.documentElement.lang === "en" ? "en" : "zh-CN";
+    if (!wanted || wanted === shown || this._followedLanguage) return false;
+    this._followedLanguage = true;
+    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
+      const answer = await askWorker({ type: "recache-shell" });
+      if (!answer || !answer.ok) return false;
+    }
+    location.reload();
+    return true;
   }
 
   async switchLanguage(code) {

@@ -8,7 +8,7 @@ import * as rules from "./rules.js";
 
 export const COLLECTIONS = [
   "areas", "policies", "campaigns", "households", "persons", "measures", "visits", "checks",
-  "tests", "daily_reports", "conflicts",
+  "tests", "daily_reports", "conflicts", "risk_areas", "fever_reports",
 ];
 // Measures followed with daily checks (hospital patients are followed by the hospital).
 const CHECKED_KINDS = new Set(["central_quarantine", "home_quarantine", "health_monitoring"]);
@@ -176,7 +176,11 @@ export class Model {
       pending: this.pendingFor("households", h.id) ||
         members.some((p) => this.pendingFor("persons", p.id)),
       search: [h.head_name, h.doorplate, h.address, h.phone,
-        ...members.flatMap((p) => [p.name, p.phone])].filter(Boolean).join(" ").toLowerCase(),
+        ...members.flatMap((p) => [p.name, p.phone, p.id_number])].filter(Boolean).join(" ")
+        .toLowerCase(),
+      // Digits alone: "0211" finds an ID number or phone however it was typed.
+      digits: [h.phone, ...members.flatMap((p) => [p.phone, p.id_number])].filter(Boolean)
+        .map((x) => String(x).replace(/[^0-9xX]/g, "").toLowerCase()).join(" "),
     };
     cache.set(h.id, flags);
     return flags;
@@ -184,10 +188,11 @@ export class Model {
 
   households({ query = "", filters = new Set() } = {}) {
     const q = query.trim().toLowerCase();
+    const qDigits = /^[0-9xX\s-]+$/.test(q) ? q.replace(/[\s-]/g, "") : "";
     return this.list("households")
       .filter((h) => {
         const f = this.householdFlags(h);
-        if (q && !f.search.includes(q)) return false;
+        if (q && !f.search.includes(q) && !(qDigits && f.digits.includes(qDigits))) return false;
         if (filters.has("unvisited") && f.visit === "visited") return false;
         if (filters.has("returnees") && !f.returnees) return false;
         if (filters.has("measure") && !f.underMeasure) return false;

@@ -2,7 +2,9 @@
 // the in-memory model and the route's parameters, nothing fetched.
 
 import { households, household } from "./screens/households.js";
-import { householdForm, personForm, visitForm } from "./screens/forms.js";
+import { householdForm, visitForm } from "./screens/forms.js";
+import { personForm } from "./screens/person.js";
+import { follow } from "./screens/follow.js";
 import { checks, checkForm } from "./screens/checks.js";
 import { report } from "./screens/report.js";
 import { attention } from "./screens/attention.js";
@@ -16,6 +18,7 @@ const ROUTES = [
   [/^#\/h\/([^/]+)\/visit$/, "households", visitForm],
   [/^#\/h\/([^/]+)\/p\/new$/, "households", (app, hid) => personForm(app, null, hid)],
   [/^#\/p\/([^/]+)$/, "households", (app, pid) => personForm(app, pid, null)],
+  [/^#\/p\/([^/]+)\/follow$/, "households", follow],
   [/^#\/checks$/, "checks", checks],
   [/^#\/check\/([^/]+)\/(morning|evening)$/, "checks", checkForm],
   [/^#\/report$/, "report", report],

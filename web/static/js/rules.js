@@ -183,3 +183,95 @@ export function coverageState(visits, campaignStart, campaignEnd) {
   }
   return attempted ? "attempted" : "not_visited";
 }
+
+// --- what a worker types (server/people/rules.py) ----------------------------------------
+// Reasons are codes the screens translate; the server refuses the same values.
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK = "10X98765432";
+const MOBILE = /^1[3-9][0-9]{9}$/;
+const LANDLINE = /^0[0-9]{2,3}-?[0-9]{7,8}(?:-[0-9]{1,6})?$/;
+const ISO_DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
+
+function todayHere() {
+  return localDate(Date.now(), Intl.DateTimeFormat().resolvedOptions().timeZone);
+}
+
+function realDate(iso) {
+  if (typeof iso !== "string" || !ISO_DATE.test(iso)) return false;
+  const [y, m, d] = iso.split("-").map(Number);
+  const t = new Date(Date.UTC(y, m - 1, d));
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
+export function idCheckDigit(first17) {
+  let total = 0;
+  for (let i = 0; i < 17; i++) total += Number(first17[i]) * ID_WEIGHTS[i];
+  return ID_CHECK[total % 11];
+}
+
+// GB 11643-1999: 18 characters, birth date 1900-01-01..today, check character by
+// ISO 7064 MOD 11-2; the 17th digit is odd for men. Old 15-digit numbers: "length".
+// -> {ok, reason: null|"length"|"format"|"birth_date"|"check_digit", birthYear, sex}
+export function checkIdNumber(text, todayIso = todayHere()) {
+  const fail = (reason) => ({ ok: false, reason, birthYear: null, sex: null });
+  const value = String(text ?? "").trim().toUpperCase();
+  if (value.length !== 18) return fail("length");
+  if (!/^[0-9]{17}[0-9X]$/.test(value)) return fail("format");
+  const born = `${value.slice(6, 10)}-${value.slice(10, 12)}-${value.slice(12, 14)}`;
+  if (!realDate(born) || born < "1900-01-01" || born > todayIso) return fail("birth_date");
+  if (idCheckDigit(value.slice(0, 17)) !== value[17]) return fail("check_digit");
+  return { ok: true, reason: null, birthYear: Number(value.slice(6, 10)),
+    sex: Number(value[16]) % 2 ? "male" : "female" };
+}
+
+// A mobile (1[3-9] + 9 digits) or a landline (0 + 2-3 digits, "-"?, 7-8 digits, "-ext"?).
+// -> {ok, reason: null|"format", kind: "mobile"|"landline"|null}
+export function checkPhone(text) {
+  const value = String(text ?? "").trim();
+  if (MOBILE.test(value)) return { ok: true, reason: null, kind: "mobile" };
+  if (LANDLINE.test(value)) return { ok: true, reason: null, kind: "landline" };
+  return { ok: false, reason: "format", kind: null };
+}
+
+// A day that cannot lie ahead (arrival, certificate): {ok, reason: null|"format"|"future"}.
+export function checkPastDate(iso, todayIso = todayHere()) {
+  if (!realDate(iso)) return { ok: false, reason: "format" };
+  return iso > todayIso ? { ok: false, reason: "future" } : { ok: true, reason: null };
+}
+
+// --- daily reports (server/reports/rules.py) ---------------------------------------------
+
+export const REPORT_COUNTS = ["households_visited", "new_returnees", "under_measure",
+  "checks_done", "fever_found"];
+
+export function hasFindings(report) {
+  if (report == null || report.is_zero) return false;
+  return REPORT_COUNTS.some((name) => Boolean(report[name]));
+}
+
+// A zero report over a report with findings would erase them: correct the report instead.
+export function zeroReportAllowed(existingReport) {
+  return !hasFindings(existingReport);
+}
+
+// --- where a returnee came from (server/people/rules.py) ---------------------------------
+
+const RISK_LEVELS = ["mid", "high"];
+const same = (wanted, have) => !wanted || String(wanted).trim() === String(have ?? "").trim();
+
+// "returnee_mid_high" when origin {province, city, district} lies in a medium/high-risk
+// area in effect on the day (effective_from inclusive, effective_to exclusive or null);
+// an area naming no city (district) covers the whole province (city). Else null.
+export function riskCategoryFor(origin, riskAreas, onDateIso) {
+  const province = String(origin?.province ?? "").trim();
+  if (!province) return null;
+  for (const area of riskAreas || []) {
+    if (!RISK_LEVELS.includes(area.level) || !area.effective_from) continue;
+    if (onDateIso < area.effective_from) continue;
+    if (area.effective_to != null && onDateIso >= area.effective_to) continue;
+    if (String(area.province ?? "").trim() === province && same(area.city, origin.city) &&
+        same(area.district, origin.district)) return "returnee_mid_high";
+  }
+  return null;
+}

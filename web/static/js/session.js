@@ -2,16 +2,15 @@
 // gets this phone a device token for the signed-in user; each user's edits live in that
 // user's own database and are never deleted by a sign-out or by someone else signing in.
 
-import { t } from "./i18n.js";
 import { openUserStore } from "./store/index.js";
 
 export const SIGNIN_URL = "/login?next=/app%3Fsignin%3D1";
 
-// How this phone appears in the user's device list (/devices).
+// How this phone appears in the user's device list (/devices): no name, so the server
+// names it after the user's role's app and the phone in the User-Agent
+// (server/accounts/devicename.py), "网格员工作台 · SM-G9730（Android 10）".
 function deviceName() {
-  const platform = (navigator.userAgentData && navigator.userAgentData.platform) ||
-    navigator.platform || "";
-  return t("device_name", { platform }).trim().slice(0, 80);
+  return "";
 }
 
 // After /login: trade the page session for a device token. Returns the user or null.

@@ -4,6 +4,11 @@
 import { t } from "./i18n.js";
 import { fmtTime, setText, show } from "./ui.js";
 
+export function shownState(state, pending) {
+  if (state === "idle" && pending > 0) return "waiting";
+  return state;
+}
+
 export class SyncBar {
   constructor(doc = document) {
     this.dot = doc.getElementById("sync-dot");
@@ -17,10 +22,13 @@ export class SyncBar {
     this.progressText = doc.getElementById("progress-text");
   }
 
+  // What the bar says comes from what the last request did (`state`) and what is waiting:
+  // "synced" only after a sync that answered, with nothing left in the outbox.
   render({ state, pending, lastSync, attention, tz }) {
-    this.dot.dataset.state = state;
-    document.body.dataset.sync = state;
-    setText(this.state, t(`state_${state}`));
+    const shown = shownState(state, pending);
+    this.dot.dataset.state = shown;
+    document.body.dataset.sync = shown;
+    setText(this.state, t(`state_${shown}`));
     setText(this.pending, pending ? t("pending_n", { n: pending }) : t("pending_none"));
     this.pending.dataset.n = String(pending);
     setText(this.last, lastSync ? t("last_sync", { time: fmtTime(lastSync, tz) }) : t("never_synced"));

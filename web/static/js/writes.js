@@ -12,6 +12,9 @@ function same(a, b) {
 export function changedFields(current, values) {
   const out = {};
   for (const [k, v] of Object.entries(values)) {
+    // A field the record does not carry yet (a newer form over older data) is sent only
+    // when the worker filled it in.
+    if (current && !(k in current) && (v == null || v === "")) continue;
     if (!current || !same(current[k], v)) out[k] = v;
   }
   return out;
@@ -21,7 +24,9 @@ export function changedFields(current, values) {
 export async function saveRecord(app, col, id, values) {
   const { model, store } = app;
   const current = id ? model.get(col, id) : null;
-  const data = current ? changedFields(current, values) : { ...values };
+  // A new record leaves out what is empty: the server's defaults say the same.
+  const data = current ? changedFields(current, values)
+    : Object.fromEntries(Object.entries(values).filter(([, v]) => v != null && v !== ""));
   if (!Object.keys(data).length) return null;
   const rid = id || orderedId();
   const entry = await store.enqueue({
@@ -43,7 +48,7 @@ export async function saveHousehold(app, id, values) {
 }
 
 // A person's measure is kept twice: the `measure` kind on the person (lists filter on it)
-// and the episode in `measures` (checks hang on it). Changing one changes both.
+// and the episode in `measures` (checks and tests hang on it). Changing one changes both.
 export async function savePerson(app, id, values) {
   const { model } = app;
   const before = id ? model.get("persons", id) : null;
@@ -60,15 +65,52 @@ export async function savePerson(app, id, values) {
       }));
     }
     if (newKind !== "none") {
-      const policy = rules.policyFor(newKind, today, model.derived.policies) ||
-        rules.policyFor(newKind, today, rules.DEFAULT_POLICIES);
-      entries.push(await saveRecord(app, "measures", null, {
-        person_id: personId, kind: newKind, policy_id: policy && policy.id != null ? policy.id : null,
-        start_date: today, end_date: policy ? rules.schedule(policy, today).end_date : null,
-        status: "active", place: "",
-      }));
+      entries.push(...await openMeasure(app, personId, newKind,
+        measureStart(values.arrival_date, today), values.quarantine_place || ""));
     }
   }
+  return done(app, entries);
+}
+
+// A returnee's measure counts from the arrival, unless that would already be over.
+export function measureStart(arrival, today) {
+  return arrival && arrival <= today && rules.daysBetween(arrival, today) < 14 ? arrival : today;
+}
+
+// A new episode under the policy version in force on its start day: its release date and
+// one scheduled test per test day of the policy.
+async function openMeasure(app, personId, kind, start, place) {
+  const { model } = app;
+  const policy = rules.policyFor(kind, start, model.derived.policies) ||
+    rules.policyFor(kind, start, rules.DEFAULT_POLICIES);
+  const plan = policy ? rules.schedule(policy, start) : null;
+  const measure = await saveRecord(app, "measures", null, {
+    person_id: personId, kind, policy_id: policy && policy.id != null ? policy.id : null,
+    start_date: start, end_date: plan ? plan.end_date : null, status: "active", place,
+  });
+  const out = [measure];
+  for (const due of plan ? plan.test_dates : []) {
+    out.push(await saveRecord(app, "tests", null, {
+      person_id: personId, measure_id: measure.rid, reason: "scheduled", due_date: due,
+      result: "pending",
+    }));
+  }
+  return out;
+}
+
+// "Release" and "transfer to hospital": the episode ends today with that status and the
+// person's measure says so (none, or hospital).
+export async function endMeasure(app, personId, how) {
+  const { model } = app;
+  const today = model.today();
+  const active = model.activeMeasure(personId);
+  const entries = [];
+  if (active) {
+    entries.push(await saveRecord(app, "measures", active.id, { status: how, end_date: today }));
+  }
+  entries.push(await saveRecord(app, "persons", personId, {
+    measure: how === "transferred" ? "hospital" : "none",
+  }));
   return done(app, entries);
 }
 

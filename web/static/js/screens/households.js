@@ -50,7 +50,11 @@ export function households(app) {
 
   const draw = () => {
     rows = app.model.households({ query: listState.query, filters: listState.filters });
-    count.textContent = rows.length ? t("hh_count", { n: rows.length }) : t("hh_none");
+    // Before the first sync has finished an empty list means "not here yet", never "none".
+    let empty = t("hh_none");
+    if (app.lastSync == null) empty = t(app.state === "offline" ? "ledger_offline" : "ledger_loading");
+    count.textContent = rows.length ? t("hh_count", { n: rows.length }) : empty;
+    count.dataset.state = rows.length ? "rows" : (app.lastSync == null ? "loading" : "none");
     list.replaceChildren();
     appendPage();
     // The benchmark's finish line: the household list first on screen (bench/pwa.py).
