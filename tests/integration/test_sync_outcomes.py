@@ -81,6 +81,8 @@ async def test_echoes_are_sent_when_the_device_lacks_something(db: Any, client: 
     fields = dict.fromkeys(REGISTRY["persons"].writable)
     fields |= {"household_id": h["rid"], "name": "李四", "relation": "", "origin": ""}
     fields |= {"category": "resident", "measure": "none", "notes": ""}
+    texts = ("origin_province", "origin_city", "origin_district", "transport", "itinerary")
+    fields |= dict.fromkeys((*texts, "quarantine_place", "measure_reason"), "")
     p = dev.put("persons", **fields)
     answer = await dev.sync([p])
     assert answer["results"][0]["status"] == "applied"
