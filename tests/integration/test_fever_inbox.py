@@ -160,9 +160,7 @@ async def test_supervisors_read_the_inbox_without_actions_and_others_may_not(
         assert (await client.get("/inbox")).status_code == 403
 
 
-async def test_two_staff_acknowledging_at_once_make_one_acknowledgement(
-    db: Any, app: Any
-) -> None:
+async def test_two_staff_acknowledging_at_once_make_one_acknowledgement(db: Any, app: Any) -> None:
     w = await make_world(db)
     async with db() as s:
         second = await make_user(s, "township_health", w.areas["town"])
