@@ -311,3 +311,24 @@ async def test_a_sync_is_announced_on_the_live_channel_after_commit(
         assert path == w.areas["village"].path
     finally:
         await live.stop_listener(listener)
+
+
+async def test_overdue_reports_stand_on_the_supervisors_home_as_links(
+    db: Any, client: Any
+) -> None:
+    w = await make_world(db)
+    late = await file_report(w, client, seen_at_device=iso(utcnow() - timedelta(hours=3)))
+    fresh = await file_report(w, client, seen_at_device=iso(utcnow()))
+    await sign_in(client, w.users["supervisor"].phone)
+    home = (await client.get("/")).text
+    listed = home.split('data-list="overdue-fever"', 1)[1]
+    assert f'href="/inbox/{late}"' in listed
+    assert fresh not in listed
+    detail = await client.get(f"/inbox/{late}")
+    assert detail.status_code == 200
+    assert "13912345678" in detail.text  # the report's own page: whole, and audited
+    async with db() as s:
+        entry = (
+            await s.execute(select(AuditEntry).where(AuditEntry.entity_id == late))
+        ).scalar_one()
+    assert entry.user_id == w.users["supervisor"].id
