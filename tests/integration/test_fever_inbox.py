@@ -69,6 +69,9 @@ async def test_a_report_from_a_phone_three_hours_behind_shows_both_times(
     assert local(phone_said) in page  # what the phone said
     assert 'data-clock="left"' in page
     assert 'href="tel:13912345678"' in page
+    # the action works without JavaScript too: its own form carries the page's token
+    form = page.split(f'action="/inbox/{rid}/acknowledge"', 1)[1].split("</form>", 1)[0]
+    assert f'value="{csrf_from(page)}"' in form
     async with db() as s:
         reads = (
             await s.execute(select(AuditEntry).where(AuditEntry.entity == "fever_reports"))
@@ -313,9 +316,7 @@ async def test_a_sync_is_announced_on_the_live_channel_after_commit(
         await live.stop_listener(listener)
 
 
-async def test_overdue_reports_stand_on_the_supervisors_home_as_links(
-    db: Any, client: Any
-) -> None:
+async def test_overdue_reports_stand_on_the_supervisors_home_as_links(db: Any, client: Any) -> None:
     w = await make_world(db)
     late = await file_report(w, client, seen_at_device=iso(utcnow() - timedelta(hours=3)))
     fresh = await file_report(w, client, seen_at_device=iso(utcnow()))
