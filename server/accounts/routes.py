@@ -145,7 +145,7 @@ async def login_submit(
             settings, csrf_cookie, next_path=next_path, status=400, error=error, phone=phone
         )
     try:
-        user = await throttle.sign_in(db, settings, request, phone, password, via="page")
+        user = await throttle.sign_in(session, settings, request, phone, password, via="page")
     except throttle.SignInThrottled as exc:
         page = _login_page(
             settings, csrf_cookie, next_path=next_path, status=429, error=exc.message, phone=phone
@@ -184,7 +184,7 @@ async def issue_token(
 ) -> DeviceIssued:
     """Sign in with phone and password and get a device token (for programs)."""
     body = await _json_body(request, settings, TokenRequest)
-    user = await throttle.sign_in(db, settings, request, body.phone, body.password, via="api")
+    user = await throttle.sign_in(session, settings, request, body.phone, body.password, via="api")
     if user is None:
         raise _bad_credentials()
     return await service.issue_device(session, user, body.device_name)
@@ -202,7 +202,7 @@ async def create_device(
     body = await _json_body(request, settings, DeviceCreate)
     if body.phone is not None or body.password is not None:
         user = await throttle.sign_in(
-            db, settings, request, body.phone or "", body.password or "", via="api"
+            session, settings, request, body.phone or "", body.password or "", via="api"
         )
         if user is None:
             raise _bad_credentials()

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts import lifetimes
-from server.accounts.guard import Principal
+from server.accounts.guard import Principal, in_subtree
 from server.accounts.models import Device, User, WebSession
 from server.accounts.passwords import (
     hash_password_async,
@@ -326,9 +326,7 @@ async def list_devices(session: AsyncSession, principal: Principal) -> list[Devi
     """The caller's own devices; an admin sees every device of users in the subtree."""
     stmt = select(Device, User.name).join(User, User.id == Device.user_id)
     if principal.role == "admin":
-        stmt = stmt.join(Area, Area.id == User.area_id).where(
-            Area.path.startswith(principal.area_path, autoescape=True)
-        )
+        stmt = stmt.where(in_subtree(User.area_id, principal))
     else:
         stmt = stmt.where(Device.user_id == principal.user_id)
     stmt = stmt.order_by(Device.revoked_at.is_not(None), Device.created_at.desc(), Device.id)

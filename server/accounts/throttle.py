@@ -29,13 +29,13 @@ from litestar import Request, Response
 from litestar.types import ExceptionHandlersMap
 from sqlalchemy import delete, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts import service
 from server.accounts.models import SignInFailure, User
 from server.accounts.passwords import verify_password_async
 from server.config import Settings
-from server.db import transaction, utcnow
+from server.db import utcnow
 from server.errors import DomainError
 from server.i18n import gettext as _
 
@@ -122,40 +122,41 @@ def _key(secret: str, kind: str, value: str) -> str:
 
 
 async def admit(
-    db: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     phone: str,
     address: str,
     now: datetime | None = None,
 ) -> Attempt:
     """Write the attempt, then count: raises SignInThrottled (and forgets the attempt) when
-    the phone or the address has too many recent failures."""
+    the phone or the address has too many recent failures. Runs on the request's session
+    and commits twice: the attempt first, so parallel guesses see each other."""
     now = now or utcnow()
     window = timedelta(seconds=settings.signin_window_seconds)
     phone_key = _key(settings.secret_key, "phone", service.normalise_phone(phone)[:64])
     address_key = _key(settings.secret_key, "address", address[:100])
-    async with transaction(db) as session:
-        row = SignInFailure(at=now, phone_key=phone_key, address_key=address_key)
-        session.add(row)
-        await session.flush()
-        attempt = Attempt(row.id, phone_key, address_key)
+    row = SignInFailure(at=now, phone_key=phone_key, address_key=address_key)
+    session.add(row)
+    await session.flush()
+    attempt = Attempt(row.id, phone_key, address_key)
+    await session.commit()
     # a second transaction: it sees every attempt committed before it, ours included
-    async with transaction(db) as session:
-        since = now - window
-        waits = [
-            retry_after(await _times(session, column, key, since, attempt.id), now, limit, window)
-            for column, key, limit in (
-                (SignInFailure.phone_key, phone_key, settings.signin_phone_limit),
-                (SignInFailure.address_key, address_key, settings.signin_address_limit),
-            )
-        ]
-        wait = max((w for w in waits if w is not None), default=None)
-        if wait is not None:
-            await session.execute(delete(SignInFailure).where(SignInFailure.id == attempt.id))
+    since = now - window
+    waits = [
+        retry_after(await _times(session, column, key, since, attempt.id), now, limit, window)
+        for column, key, limit in (
+            (SignInFailure.phone_key, phone_key, settings.signin_phone_limit),
+            (SignInFailure.address_key, address_key, settings.signin_address_limit),
+        )
+    ]
+    wait = max((w for w in waits if w is not None), default=None)
+    if wait is not None:
+        await session.execute(delete(SignInFailure).where(SignInFailure.id == attempt.id))
+    await session.commit()
     if wait is not None:
         raise SignInThrottled(wait)
     if attempt.id % SWEEP_EVERY == 0:
-        await _sweep(db, now - window)
+        await _sweep(session, now - window)
     return attempt
 
 
@@ -178,13 +179,14 @@ async def settle(session: AsyncSession, attempt: Attempt, succeeded: bool) -> No
         )
 
 
-async def _sweep(db: async_sessionmaker[AsyncSession], before: datetime) -> None:
+async def _sweep(session: AsyncSession, before: datetime) -> None:
     """Drop rows older than the window. Best effort: two processes sweeping at once may
     deadlock on PostgreSQL; the loser gives up and a later sweep finishes the job."""
     try:
-        async with transaction(db) as session:
-            await session.execute(delete(SignInFailure).where(SignInFailure.at <= before))
+        await session.execute(delete(SignInFailure).where(SignInFailure.at <= before))
+        await session.commit()
     except SQLAlchemyError as exc:
+        await session.rollback()
         log.info("sign-in failure sweep skipped: %s", type(exc).__name__)
 
 
@@ -192,7 +194,7 @@ async def _sweep(db: async_sessionmaker[AsyncSession], before: datetime) -> None
 
 
 async def sign_in(
-    db: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     request: AnyRequest,
     phone: str,
@@ -200,16 +202,14 @@ async def sign_in(
     *,
     via: str,
 ) -> User | None:
-    """Check the credentials under the throttle: the user (the sign-in audited and
-    committed), or None when they are wrong; raises SignInThrottled when the caller must
-    wait. The caller then starts a session or issues a device in its own transaction."""
-    attempt = await admit(db, settings, phone, client_address(request))
-    async with db() as session:
-        user = await service.find_user(session, phone)
+    """Check the credentials under the throttle, on the request's one session: the user
+    (the sign-in audited), or None when they are wrong; raises SignInThrottled when the
+    caller must wait. The password is verified with no transaction open (SQLite's write
+    lock is not held while argon2 works); the request's commit ends the rest."""
+    attempt = await admit(session, settings, phone, client_address(request))
+    user = await service.find_user(session, phone)
+    await session.commit()
     ok = await verify_password_async(user.password_hash if user else None, password)
-    async with transaction(db) as session:
-        if user is not None:
-            user = await session.merge(user, load=False)
-        signed_in = service.record_sign_in(session, phone, user, ok, via=via)
-        await settle(session, attempt, signed_in is not None)
+    signed_in = service.record_sign_in(session, phone, user, ok, via=via)
+    await settle(session, attempt, signed_in is not None)
     return signed_in
