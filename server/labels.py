@@ -15,8 +15,9 @@ from enum import StrEnum
 from functools import cache
 
 from server.accounts.values import Role
+from server.alerts.values import AlertKind
 from server.areas.values import AreaLevel, FacilityKind
-from server.fever.values import FeverEventKind, FeverState
+from server.fever.values import Escalation, FeverEventKind, FeverSource, FeverState
 from server.i18n import get_locale, translations, using_locale
 from server.people.values import (
     CertificateState,
@@ -50,6 +51,9 @@ GROUPS: dict[str, type[StrEnum]] = {
     "certificate": CertificateState,
     "health_code": HealthCode,
     "risk_level": RiskLevel,
+    "escalation": Escalation,
+    "fever_source": FeverSource,
+    "alert_kind": AlertKind,
 }
 #: the group of the sync collections' names (server/sync/collections.py)
 COLLECTION = "collection"
@@ -148,6 +152,20 @@ def _codes(_: Translate) -> dict[str, Mapping[StrEnum, str]]:
         "risk_level": {
             RiskLevel.MID: _("Medium-risk area"),
             RiskLevel.HIGH: _("High-risk area"),
+        },
+        "escalation": {
+            Escalation.NONE: _("On track"),
+            Escalation.NOT_ACKNOWLEDGED: _("Not acknowledged in time"),
+            Escalation.NOT_SAMPLED: _("Not sampled in time"),
+            Escalation.NO_RESULT: _("No lab result in time"),
+        },
+        "fever_source": {
+            FeverSource.SENTINEL: _("Sentinel"),
+            FeverSource.CHECK: _("Lead from a check"),
+        },
+        "alert_kind": {
+            AlertKind.ARRIVAL: _("High-risk arrival"),
+            AlertKind.POSITIVE: _("Positive test result"),
         },
     }
 

@@ -219,3 +219,13 @@ def _as_date(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value))
+
+
+#: symptoms that make a check's person a fever suspect whatever the thermometer said
+LEAD_SYMPTOMS = frozenset({"fever", "cough"})
+
+
+def needs_fever_lead(temperature: float | None, symptoms: Iterable[str] | None) -> bool:
+    """A check that found a fever (37.3 °C or more) or a fever/cough symptom: the person
+    becomes a fever lead for the village clinic and the township health centre."""
+    return is_fever(temperature) or bool(LEAD_SYMPTOMS & set(symptoms or ()))

@@ -180,7 +180,7 @@ async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
     record = await b.w.load(coll, rid)
     if record is not None and not await b.w.covers(record.area_id):
         raise Rejected("out_of_scope", _("That record is outside your area."))
-    ctx = Context(b.w, b.user.id, b.device_id, b.clock_offset_ms, hlc, mid)
+    ctx = Context(b.w, b.user.id, b.device_id, b.clock_offset_ms, hlc, mid, b.max_lead_ms)
     if m.op == "del":
         return await _delete(b, ctx, coll, record, m)
     if record is None:
