@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String
@@ -32,6 +32,12 @@ class FeverReport(SyncedRecord, Base):
     received_at: Mapped[datetime | None] = mapped_column(default=None)
     state: Mapped[str] = mapped_column(String(16), default=FeverState.REPORTED)
     result: Mapped[str | None] = mapped_column(String(12), default=None)
+    # What the sentinel's form asks besides (age or birth year; the village apart from the
+    # address, for the township's list).
+    birth_year: Mapped[int | None] = mapped_column(Integer, default=None)
+    village: Mapped[str] = mapped_column(String(60), default="")
+    onset_date: Mapped[date | None] = mapped_column(default=None)
+    note: Mapped[str] = mapped_column(String(300), default="")
 
 
 class FeverEvent(SyncedRecord, Base):

@@ -7,6 +7,12 @@ import { openUserStore } from "./store/index.js";
 
 export const SIGNIN_URL = "/login?next=/app%3Fsignin%3D1";
 
+// Where each role works: a screen of this app, or (roles that work on the web pages) a page.
+const WORKSPACES = { grid_worker: "#/households", sentinel: "#/fever" };
+const WEB_HOMES = { township_health: "/inbox", supervisor: "/", admin: "/" };
+export const workspaceOf = (role) => WORKSPACES[role] || "#/more";
+export const webHomeOf = (role) => WEB_HOMES[role] || null;
+
 // How this phone appears in the user's device list (/devices).
 function deviceName() {
   const platform = (navigator.userAgentData && navigator.userAgentData.platform) ||
