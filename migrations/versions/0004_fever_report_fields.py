@@ -24,7 +24,9 @@ def upgrade() -> None:
             sa.Column("village", sa.String(length=60), nullable=False, server_default="")
         )
         batch.add_column(sa.Column("onset_date", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("note", sa.String(length=300), nullable=False, server_default=""))
+        batch.add_column(
+            sa.Column("note", sa.String(length=300), nullable=False, server_default="")
+        )
 
 
 def downgrade() -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from server.fever import rules as fever_rules
 from tests.e2e.conftest import SCREENSHOTS, LiveServer
 from tests.e2e.fixtures import PASSWORD, SENTINEL, TOWNSHIP, mid
 from tests.e2e.helpers import goto_hash, record_check, sign_in, sync, sync_until_clean, wait_ready
@@ -30,7 +32,7 @@ def township_acknowledges(base_url: str, patient: str) -> None:
             report = next(r for r in client.view("fever_reports").values()
                           if r["patient_name"] == patient)  # fmt: skip
             client.put("fever_events", None, {"report_id": report["id"], "kind": "acknowledged",
-                       "at": "2026-12-02T01:00:00Z", "note": ""})  # fmt: skip
+                       "at": datetime.now(UTC).isoformat(), "note": ""})  # fmt: skip
             await client.sync_all()
             assert not client.rejected, client.rejected
 
@@ -97,8 +99,16 @@ def test_sentinel_files_offline_and_sees_the_acknowledgement(
     assert len(rows) == 1, rows
     name, state, id_number, age, birth_year, village, note, symptoms, received = rows[0]
     assert (name, state, id_number, birth_year, village, note) == (
-        "钱桂芳", "reported", "11010519491231002X", 1958, "李家村", "咳嗽三天")
-    assert age is not None and age >= 67 and received is not None
+        "钱桂芳",
+        "reported",
+        "11010519491231002X",
+        1958,
+        "李家村",
+        "咳嗽三天",
+    )
+    assert age is not None
+    assert age >= 67
+    assert received is not None
     assert "cough" in symptoms
     page.wait_for_selector(".fever-row[data-state=reported]")
     assert not page.is_visible(".fever-row [data-b=pending]")
@@ -128,17 +138,22 @@ def test_a_second_reading_of_a_done_slot_is_a_recheck(page_worker: Page) -> None
     measure = mid(5, 3)  # home quarantine: morning and evening
     record_check(page, measure, "morning", "36.6")
     slot = page.locator(f"li[data-measure='{measure}'] a[data-slot=morning]")
-    assert "36.6" in slot.inner_text() and "复测" not in slot.inner_text()
+    assert "36.6" in slot.inner_text()
+    assert "复测" not in slot.inner_text()
     goto_hash(page, f"#/check/{measure}/morning", "#check-readings:not([hidden])")
     assert "该时段已有读数" in page.inner_text("[data-w=recheck]")
     record_check(page, measure, "morning", "37.5")
     slot = page.locator(f"li[data-measure='{measure}'] a[data-slot=morning]")
-    assert "已复测" in slot.inner_text() and "37.5" in slot.inner_text()
+    assert "已复测" in slot.inner_text()
+    assert "37.5" in slot.inner_text()
     goto_hash(page, f"#/check/{measure}/morning", "#check-readings:not([hidden])")
     items = page.locator("#check-readings li")
     assert items.count() == 2
-    assert "复测" not in items.nth(0).inner_text() and "36.6" in items.nth(0).inner_text()
-    assert "复测" in items.nth(1).inner_text() and "37.5" in items.nth(1).inner_text()
+    first, second = items.nth(0).inner_text(), items.nth(1).inner_text()
+    assert "复测" not in first
+    assert "36.6" in first
+    assert "复测" in second
+    assert "37.5" in second
     assert page.evaluate("wangge.model.list('checks').length") == 2
 
 
@@ -150,3 +165,69 @@ def page_worker(new_context: Any) -> Page:
     assert page.is_visible("#tabs a[data-tab=households]")
     wait_ready(page)
     return page
+
+
+def _ms(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp() * 1000)
+
+
+def _left_ms(seen_at: str, server_now: str) -> int:
+    """The server's rule: time left to the deadline (server/fever/rules.py)."""
+    due = fever_rules.deadline(datetime.fromisoformat(seen_at))
+    return int((due - datetime.fromisoformat(server_now)) / timedelta(milliseconds=1))
+
+
+SEEN = "2026-12-02T06:00:00+00:00"
+# (function, arguments, expected): the sentinel's pure rules (screens/fever_rules.js).
+RULE_CASES: list[tuple[str, list[Any], Any]] = [
+    ("checkIdNumber", ["11010519491231002X"], "11010519491231002X"),
+    ("checkIdNumber", ["11010519491231002x"], "11010519491231002X"),
+    ("checkIdNumber", ["110105194912310021"], None),  # wrong check character
+    ("checkIdNumber", ["110105491231002"], "110105491231002"),  # 15 digits, old style
+    ("checkIdNumber", ["1101051949123100"], None),
+    ("checkIdNumber", [""], None),
+    ("checkPhone", ["13912345678"], "13912345678"),
+    ("checkPhone", ["139 1234 5678"], "13912345678"),
+    ("checkPhone", ["0371-63211234"], "0371-63211234"),
+    ("checkPhone", ["12345"], None),
+    ("checkPhone", ["23912345678"], None),
+    ("ageOrBirthYear", ["", 2026], {"age": None, "birth_year": None}),
+    ("ageOrBirthYear", ["45", 2026], {"age": 45, "birth_year": None}),
+    ("ageOrBirthYear", ["0", 2026], {"age": 0, "birth_year": None}),
+    ("ageOrBirthYear", ["1958", 2026], {"age": 68, "birth_year": 1958}),
+    ("ageOrBirthYear", ["151", 2026], None),
+    ("ageOrBirthYear", ["2030", 2026], None),
+    ("ageOrBirthYear", ["4.5", 2026], None),
+    ("hms", [3_600_000 + 65_000], "1:01:05"),
+    ("hms", [-59_000], "0:00:59"),
+    ("toLocalInput", [_ms("2026-12-02T15:05:00+00:00"), "Asia/Shanghai"], "2026-12-02T23:05"),
+    ("fromLocalInput", ["2026-12-02T23:05", "Asia/Shanghai"], _ms("2026-12-02T15:05:00+00:00")),
+    ("fromLocalInput", ["2026-07-01T12:00", "Europe/Berlin"], _ms("2026-07-01T10:00:00+00:00")),
+    ("fromLocalInput", ["", "Asia/Shanghai"], None),  # NaN travels as null
+    # Not synced: this phone's "seen at" and this phone's clock (its offset does not matter).
+    ("msLeft", [{"seen_at_device": SEEN}, _ms("2026-12-02T06:30:00+00:00"), 3_600_000],
+     _left_ms(SEEN, "2026-12-02T06:30:00+00:00")),
+    # Synced from a phone 3 h behind: the server's corrected time, on the server's clock.
+    ("msLeft", [{"seen_at_device": "2026-12-02T03:00:00+00:00", "seen_at": SEEN},
+                _ms("2026-12-02T05:00:00+00:00"), -3 * 3_600_000],
+     _left_ms(SEEN, "2026-12-02T08:00:00+00:00")),
+    # Overdue by ten minutes.
+    ("msLeft", [{"seen_at_device": SEEN, "seen_at": SEEN}, _ms("2026-12-02T08:10:00+00:00"), 0],
+     _left_ms(SEEN, "2026-12-02T08:10:00+00:00")),
+]  # fmt: skip
+
+
+def test_fever_rules_js_match_the_table(server: LiveServer, new_context: Any) -> None:
+    page = new_context().new_page()
+    page.goto("/healthz")
+    got = page.evaluate(
+        """async (cases) => {
+            const fr = await import('/static/js/screens/fever_rules.js');
+            return cases.map(([fn, args]) => {
+              const v = fr[fn](...args);
+              return typeof v === 'number' && Number.isNaN(v) ? null : v;
+            });
+        }""",
+        [[fn, args] for fn, args, _ in RULE_CASES],
+    )
+    assert got == [expected for _, _, expected in RULE_CASES]

@@ -64,6 +64,7 @@ export function feverForm(app) {
   $(form, 'input[name="seen_at"]').value = defaultSeen;
   $(form, 'input[name="onset_date"]').max = defaultSeen.slice(0, 10);
   const error = $(form, '[data-f="error"]');
+  form.addEventListener("input", () => setText(error, ""));
   let busy = false;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -139,7 +140,9 @@ export function feverList(app) {
   };
   const draw = () => {
     const frag = tpl("t-fever-list");
-    const reports = app.model.list("fever_reports").filter((r) => !r.deleted)
+    // The village's other sentinels (a private clinic, a pharmacy) file their own.
+    const reports = app.model.list("fever_reports")
+      .filter((r) => !r.deleted && r.facility_id === app.user.facility_id)
       .sort((a, b) => fr.seenAtMs(b) - fr.seenAtMs(a));
     const waiting = reports.filter((r) => !r.state || r.state === "reported").length;
     fill(frag, { summary: t("fever_summary", { n: reports.length, waiting }) });
