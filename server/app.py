@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server import __version__, i18n
 from server.accounts.auth import EXCEPTION_HANDLERS as AUTH_EXCEPTION_HANDLERS
 from server.accounts.deps import DEPENDENCIES as IDENTITY_DEPENDENCIES
+from server.alerts import live
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker
 from server.deps import SESSIONMAKER, SETTINGS, close_unused_session, provide_session
@@ -43,6 +44,8 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.accounts.routes import ROUTES as account_routes
     from server.health import ROUTES as health_routes
     from server.sync.routes import ROUTES as sync_routes
+    from server.web.alerts import ROUTES as alert_routes
+    from server.web.inbox import ROUTES as inbox_routes
     from server.web.pwa import ROUTES as pwa_routes
     from server.web.routes import ROUTES as page_routes
 
@@ -51,6 +54,8 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *account_routes,
         *sync_routes,
         *page_routes,
+        *inbox_routes,
+        *alert_routes,
         *pwa_routes,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], send_as_attachment=False
@@ -79,9 +84,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
+        # open pages hear of fever reports and alerts written by any process (PostgreSQL)
+        listener = live.start_listener(settings.database_url)
         try:
             yield
         finally:
+            await live.stop_listener(listener)
             await engine.dispose()
 
     def provide_settings() -> Settings:

@@ -26,6 +26,12 @@ SETTINGS_DOC: dict[str, str] = {
     "WANGGE_TOMBSTONE_DAYS": "days a deletion is kept before a cursor older than it must reset",
     "WANGGE_MAX_CLOCK_LEAD_MS": "how far ahead of the server a device clock may stamp a change",
     "WANGGE_APP_BUILD": "extra text mixed into the field app's cache version (forces an update)",
+    "WANGGE_FEVER_ACK_MINUTES": "minutes a fever report may wait for the township's "
+    "acknowledgement after it reached the server before it is escalated (default 30)",
+    "WANGGE_FEVER_SAMPLE_HOURS": "hours an acknowledged fever report may wait for its sample "
+    "before it is escalated (default 2)",
+    "WANGGE_FEVER_RESULT_HOURS": "hours a sample sent to the county lab may wait for its result "
+    "before it is escalated (default 24)",
 }
 
 
@@ -40,6 +46,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     tombstone_days: int = 30
     max_clock_lead_ms: int = 5 * 60 * 1000
     app_build: str = ""
+    fever_ack_minutes: int = 30
+    fever_sample_hours: int = 2
+    fever_result_hours: int = 24
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -81,4 +90,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             tombstone_days=number("WANGGE_TOMBSTONE_DAYS", defaults.tombstone_days),
             max_clock_lead_ms=number("WANGGE_MAX_CLOCK_LEAD_MS", defaults.max_clock_lead_ms),
             app_build=env.get("WANGGE_APP_BUILD", ""),
+            fever_ack_minutes=number("WANGGE_FEVER_ACK_MINUTES", defaults.fever_ack_minutes),
+            fever_sample_hours=number("WANGGE_FEVER_SAMPLE_HOURS", defaults.fever_sample_hours),
+            fever_result_hours=number("WANGGE_FEVER_RESULT_HOURS", defaults.fever_result_hours),
         )

@@ -15,8 +15,9 @@ from enum import StrEnum
 from functools import cache
 
 from server.accounts.values import Role
+from server.alerts.values import AlertKind
 from server.areas.values import AreaLevel, FacilityKind
-from server.fever.values import FeverEventKind, FeverState
+from server.fever.values import Escalation, FeverEventKind, FeverSource, FeverState
 from server.i18n import get_locale, translations, using_locale
 from server.people.values import CertificateState, MeasureKind, PersonCategory
 from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
@@ -42,6 +43,9 @@ GROUPS: dict[str, type[StrEnum]] = {
     "fever_event": FeverEventKind,
     "report_status": ReportStatus,
     "certificate": CertificateState,
+    "escalation": Escalation,
+    "fever_source": FeverSource,
+    "alert_kind": AlertKind,
 }
 #: the group of the sync collections' names (server/sync/collections.py)
 COLLECTION = "collection"
@@ -131,6 +135,20 @@ def _codes(_: Translate) -> dict[str, Mapping[StrEnum, str]]:
             CertificateState.MISSING: _("No certificate"),
             CertificateState.VALID: _("Certificate valid"),
             CertificateState.EXPIRED: _("Certificate expired"),
+        },
+        "escalation": {
+            Escalation.NONE: _("On track"),
+            Escalation.NOT_ACKNOWLEDGED: _("Not acknowledged in time"),
+            Escalation.NOT_SAMPLED: _("Not sampled in time"),
+            Escalation.NO_RESULT: _("No lab result in time"),
+        },
+        "fever_source": {
+            FeverSource.SENTINEL: _("Sentinel"),
+            FeverSource.CHECK: _("Lead from a check"),
+        },
+        "alert_kind": {
+            AlertKind.ARRIVAL: _("High-risk arrival"),
+            AlertKind.POSITIVE: _("Positive test result"),
         },
     }
 

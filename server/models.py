@@ -1,6 +1,7 @@
 """Imports every table so Base.metadata is complete (Alembic and tests read it)."""
 
 from server.accounts.models import Device, User, WebSession
+from server.alerts.models import Alert
 from server.areas.models import Area, Facility
 from server.audit.models import AuditEntry
 from server.db import Base
@@ -12,6 +13,7 @@ from server.sync.models import Conflict, SyncMutation, SyncRemoval, SyncState
 from server.visits.models import Campaign, Visit
 
 __all__ = [
+    "Alert",
     "Area",
     "AuditEntry",
     "Base",

@@ -1,7 +1,7 @@
 """fever report fields the sentinel's form asks for: birth year, village, onset date, note
 
 Revision ID: 0004_fever_report_fields
-Revises: 0001
+Revises: 0006_fever_inbox
 Create Date: 2026-12-02 15:00:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_fever_report_fields"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0006_fever_inbox"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

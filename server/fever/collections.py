@@ -9,9 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from server.alerts import live
+from server.alerts.service import raise_alert
+from server.alerts.values import AlertKind
+from server.areas.models import Area
 from server.fever import rules
 from server.fever.models import FeverEvent, FeverReport
-from server.fever.values import FeverEventKind, FeverState
+from server.fever.values import FeverEventKind, FeverSource, FeverState
 from server.i18n import gettext as _
 from server.people.rules import mask_id_number, mask_phone
 from server.quarantine.values import TestResult
@@ -37,27 +41,45 @@ from server.sync.spec.collections import (
 FEVER_CORRECTION_THRESHOLD_MS = 2 * 60 * 1000
 
 
-def seen_at(seen_at_device: datetime, offset_ms: int) -> datetime:
-    if abs(offset_ms) > FEVER_CORRECTION_THRESHOLD_MS:
-        return rules.corrected_time(seen_at_device, offset_ms)
-    return seen_at_device
+def seen_at(ctx: HookContext, seen_at_device: datetime) -> datetime:
+    """The device's "seen at" on the server's clock, never past the receipt plus the
+    allowed clock lead (rules.seen_at_on_server); the device's claim stays in
+    ``seen_at_device``."""
+    return rules.seen_at_on_server(
+        seen_at_device,
+        ctx.clock_offset_ms,
+        ctx.now,
+        ctx.max_lead_ms,
+        FEVER_CORRECTION_THRESHOLD_MS,
+    )
+
+
+async def announce(ctx: HookContext, area_id: int) -> None:
+    """Open inboxes refresh once this write commits, on every server process."""
+    path = await ctx.session.scalar(select(Area.path).where(Area.id == area_id))
+    if path is not None:
+        await live.announce(ctx.session, path)
 
 
 async def report_received(ctx: HookContext, report: Any, data: Mapping[str, Any]) -> Effect:
     """The two-hour clock runs on the server's view of when the patient was seen."""
-    report.seen_at = seen_at(data["seen_at_device"], ctx.clock_offset_ms)
+    report.seen_at = seen_at(ctx, data["seen_at_device"])
     report.received_at = ctx.now
     report.state = FeverState.REPORTED
     report.result = None
+    if not report.source:
+        report.source = FeverSource.SENTINEL
+    await announce(ctx, report.area_id)
     return Effect(server_set=True)
 
 
 async def report_changed(
     ctx: HookContext, report: Any, written: Mapping[str, Any], _before: Mapping[str, Any]
 ) -> Effect | None:
+    await announce(ctx, report.area_id)
     if "seen_at_device" not in written:
         return None
-    report.seen_at = seen_at(written["seen_at_device"], ctx.clock_offset_ms)
+    report.seen_at = seen_at(ctx, written["seen_at_device"])
     return Effect(server_set=True)
 
 
@@ -92,6 +114,17 @@ async def advance_report(ctx: HookContext, event: Any) -> Effect | None:
             effect = Effect(held=("result",), conflicts=(conflict,))
     if values:
         await ctx.write("fever_reports", report, values)
+    if event.result == TestResult.POSITIVE:
+        await raise_alert(
+            ctx.session,
+            kind=AlertKind.POSITIVE,
+            area_id=report.area_id,
+            at=ctx.now,
+            person_id=report.person_id,
+            report_id=report.id,
+            source="fever_events",
+        )
+    await announce(ctx, report.area_id)
     return effect
 
 
@@ -100,7 +133,7 @@ FEVER_REPORTS = declare(
     FeverReport,
     "record",
     "area_id facility_id patient_name patient_phone patient_id_number sex age address "
-    "temperature symptoms seen_at_device seen_at received_at state result "
+    "temperature symptoms seen_at_device seen_at received_at state result source person_id "
     "birth_year village onset_date note",
     lambda: _("fever reports"),
     required=frozenset({"facility_id", "patient_name", "seen_at_device"}),
@@ -108,7 +141,7 @@ FEVER_REPORTS = declare(
     # held for review like a device's concurrent edit of a critical field.
     critical=frozenset({"state", "result"}),
     immutable=frozenset({"facility_id"}),
-    read_only=frozenset({"seen_at", "received_at", "state", "result"}),
+    read_only=frozenset({"seen_at", "received_at", "state", "result", "source", "person_id"}),
     refs=(Ref("facility_id", "facilities", area=True),),
     hooks=Hooks(before_insert=report_received, after_update=report_changed),
     review_schemas={"result": one_of(TestResult) | None},
@@ -134,7 +167,7 @@ FEVER_EVENTS = declare(
     "fever_events",
     FeverEvent,
     "append",
-    "area_id report_id kind at result note",
+    "area_id report_id kind at result note sampler",
     lambda: _("fever report events"),
     required=frozenset({"report_id", "kind", "at"}),
     refs=(Ref("report_id", "fever_reports", area=True),),
@@ -146,5 +179,6 @@ FEVER_EVENTS = declare(
         # a lab answers negative or positive; "pending" is the absence of an answer
         "result": one_of(r for r in TestResult if r is not TestResult.PENDING) | None,
         "note": fits(FeverEvent.note),
+        "sampler": fits(FeverEvent.sampler),
     },
 )

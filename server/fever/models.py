@@ -10,13 +10,14 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, SyncedRecord
-from server.fever.values import FeverState
+from server.fever.values import FeverSource, FeverState
 
 
 class FeverReport(SyncedRecord, Base):
     __tablename__ = "fever_reports"
 
-    facility_id: Mapped[int] = mapped_column(ForeignKey("facilities.id"), index=True)
+    # None only for a lead from a check in a village without a clinic
+    facility_id: Mapped[int | None] = mapped_column(ForeignKey("facilities.id"), index=True)
     patient_name: Mapped[str] = mapped_column(String(40))
     patient_phone: Mapped[str | None] = mapped_column(String(20))
     patient_id_number: Mapped[str | None] = mapped_column(String(18))
@@ -32,6 +33,10 @@ class FeverReport(SyncedRecord, Base):
     received_at: Mapped[datetime | None] = mapped_column(default=None)
     state: Mapped[str] = mapped_column(String(16), default=FeverState.REPORTED)
     result: Mapped[str | None] = mapped_column(String(12), default=None)
+    source: Mapped[str] = mapped_column(String(12), default=FeverSource.SENTINEL)
+    # the person a lead from a check is about (no foreign key: the lead outlives a person
+    # deleted from the ledger, and keeps the patient's details it copied)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(index=True, default=None)
     # What the sentinel's form asks besides (age or birth year; the village apart from the
     # address, for the township's list).
     birth_year: Mapped[int | None] = mapped_column(Integer, default=None)
@@ -48,3 +53,5 @@ class FeverEvent(SyncedRecord, Base):
     at: Mapped[datetime] = mapped_column()
     result: Mapped[str | None] = mapped_column(String(12), default=None)
     note: Mapped[str] = mapped_column(String(300), default="")
+    #: who took the sample (a "sampled" event)
+    sampler: Mapped[str] = mapped_column(String(40), default="")

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from server.alerts.service import raise_alert
+from server.alerts.values import AlertKind
 from server.audit import log as audit_log
 from server.i18n import gettext as _
 from server.people.models import Household, Person
@@ -26,8 +28,17 @@ from server.sync.spec.collections import (
 )
 
 
-def special_report(ctx: HookContext, person: Any) -> None:
-    """特报: a high-risk arrival is listed for supervisors at once."""
+async def special_report(ctx: HookContext, person: Any) -> None:
+    """特报: a high-risk arrival is listed for supervisors at once, and raises an alert to
+    the town's supervisors and health centre (live on their pages)."""
+    await raise_alert(
+        ctx.session,
+        kind=AlertKind.ARRIVAL,
+        area_id=person.area_id,
+        at=ctx.now,
+        person_id=person.id,
+        source=person.category,
+    )
     audit_log.record(
         ctx.session,
         at=ctx.now,
@@ -42,7 +53,7 @@ def special_report(ctx: HookContext, person: Any) -> None:
 
 async def person_added(ctx: HookContext, person: Any) -> Effect | None:
     if needs_special_report(person.category):
-        special_report(ctx, person)
+        await special_report(ctx, person)
     return None
 
 
@@ -53,7 +64,7 @@ async def person_changed(
     category = written.get("category")
     becomes = category is not None and needs_special_report(category)
     if becomes and not needs_special_report(before["category"]):
-        special_report(ctx, person)
+        await special_report(ctx, person)
     return None
 
 

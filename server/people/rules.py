@@ -8,6 +8,7 @@ centralised quarantine for 14 days.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import date
 
 from server.masking import mask_id_number as mask_id_number  # re-exported: person rules
@@ -82,3 +83,13 @@ def is_fever(temperature: float | None) -> bool:
     if temperature is None or math.isnan(temperature):
         return False
     return round(temperature, 1) >= FEVER_THRESHOLD_C
+
+
+#: symptoms that make a check's person a fever suspect whatever the thermometer said
+LEAD_SYMPTOMS = frozenset({"fever", "cough"})
+
+
+def needs_fever_lead(temperature: float | None, symptoms: Iterable[str] | None) -> bool:
+    """A check that found a fever (37.3 °C or more) or a fever/cough symptom: the person
+    becomes a fever lead for the village clinic and the township health centre."""
+    return is_fever(temperature) or bool(LEAD_SYMPTOMS & set(symptoms or ()))

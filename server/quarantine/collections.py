@@ -3,9 +3,18 @@ rules the server applies when a device writes them."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
+from sqlalchemy import Boolean, String, Uuid, column, select, table
+
+from server.alerts.service import raise_alert
+from server.alerts.values import AlertKind
+from server.areas.models import Area, Facility
+from server.areas.values import AreaLevel, FacilityKind
 from server.i18n import gettext as _
+from server.people.rules import needs_fever_lead
 from server.people.values import MeasureKind
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
@@ -15,6 +24,7 @@ from server.sync.spec.collections import (
     SYMPTOMS,
     TEMPERATURE,
     Change,
+    Effect,
     HookContext,
     Hooks,
     Ref,
@@ -39,6 +49,98 @@ async def validate_test(ctx: HookContext, change: Change) -> None:
     if values.get("person_id") is None and not values.get("fever_report_id"):
         raise Rejected("invalid", _("A test needs a person or a fever report."), "person_id")
     await measure_of_the_person(ctx, change)
+
+
+#: the columns of fever_reports a check's lead looks at: the fever domain is named by its
+#: collection, not imported (it reads the quarantine domain's codes)
+FEVER_REPORTS_TABLE = table(
+    "fever_reports",
+    column("id", Uuid()),
+    column("person_id", Uuid()),
+    column("deleted", Boolean()),
+    column("state", String()),
+)
+
+
+async def _village_clinic(ctx: HookContext, area_id: int) -> Facility | None:
+    """The village clinic of the village a grid lies in (the lowest id when there are two)."""
+    area = await ctx.session.get(Area, area_id)
+    if area is None:
+        return None
+    village = area.parent_id if area.level == AreaLevel.GRID else area.id
+    return (
+        await ctx.session.execute(
+            select(Facility)
+            .where(Facility.area_id == village, Facility.kind == FacilityKind.VILLAGE_CLINIC)
+            .order_by(Facility.id)
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def fever_lead(ctx: HookContext, check: Any) -> Effect | None:
+    """A fever or a fever/cough symptom found at a check becomes a fever lead (a fever
+    report of source "check") for the village clinic and the township health centre,
+    linked to the person, once while the person has an open one."""
+    if not needs_fever_lead(check.temperature, check.symptoms):
+        return None
+    open_lead = await ctx.session.scalar(
+        select(FEVER_REPORTS_TABLE.c.id)
+        .where(
+            FEVER_REPORTS_TABLE.c.person_id == check.person_id,
+            FEVER_REPORTS_TABLE.c.deleted.is_(False),
+            FEVER_REPORTS_TABLE.c.state != "resulted",
+        )
+        .limit(1)
+    )
+    if open_lead is not None:
+        return None
+    person = await ctx.load("persons", check.person_id)
+    household = await ctx.load("households", person.household_id)
+    clinic = await _village_clinic(ctx, check.area_id)
+    values: Mapping[str, Any] = {
+        "area_id": clinic.area_id if clinic is not None else check.area_id,
+        "facility_id": clinic.id if clinic is not None else None,
+        "source": "check",
+        "person_id": person.id,
+        "patient_name": person.name,
+        "patient_phone": person.phone or household.phone,
+        "patient_id_number": person.id_number,
+        "sex": person.sex,
+        "age": ctx.now.year - person.birth_year if person.birth_year else None,
+        "address": household.address,
+        "temperature": check.temperature,
+        "symptoms": list(check.symptoms or []),
+        "seen_at_device": check.checked_at,
+    }
+    await ctx.insert("fever_reports", values)
+    return None
+
+
+async def positive_result(ctx: HookContext, test: Any) -> None:
+    if test.result == TestResult.POSITIVE:
+        await raise_alert(
+            ctx.session,
+            kind=AlertKind.POSITIVE,
+            area_id=test.area_id,
+            at=ctx.now,
+            person_id=test.person_id,
+            report_id=test.fever_report_id,
+            source="tests",
+        )
+
+
+async def result_added(ctx: HookContext, test: Any) -> Effect | None:
+    await positive_result(ctx, test)
+    return None
+
+
+async def result_changed(
+    ctx: HookContext, test: Any, written: Mapping[str, Any], _before: Mapping[str, Any]
+) -> Effect | None:
+    if "result" in written:
+        await positive_result(ctx, test)
+    return None
 
 
 POLICIES = declare(
@@ -78,7 +180,7 @@ CHECKS = declare(
     lambda: _("checks"),
     required=frozenset({"measure_id", "person_id", "check_date", "slot", "checked_at"}),
     refs=(Ref("person_id", "persons", area=True), Ref("measure_id", "measures")),
-    hooks=Hooks(validate=measure_of_the_person),
+    hooks=Hooks(validate=measure_of_the_person, after_insert=fever_lead),
     fields={
         "measure_id": ID,
         "person_id": ID,
@@ -104,7 +206,7 @@ TESTS = declare(
         Ref("fever_report_id", "fever_reports", area=True),
         Ref("measure_id", "measures"),
     ),
-    hooks=Hooks(validate=validate_test),
+    hooks=Hooks(validate=validate_test, after_insert=result_added, after_update=result_changed),
     fields={
         "person_id": ID | None,
         "measure_id": ID | None,

@@ -52,7 +52,8 @@ class Batch:
 
     w: Writer
     user: User
-    device: Device
+    #: the authenticated device; None for a write a person makes on a page (sync/writes.py)
+    device: Device | None
     clock_offset_ms: int
     max_lead_ms: int
     #: the request pulls with a feed cursor: the device holds a whole snapshot
@@ -60,6 +61,15 @@ class Batch:
     #: (collection, id, rev) of writes the device already knows: left out of ``changes``
     suppressed: set[tuple[str, str, int]] = field(default_factory=set)
     _echo_rev: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def device_id(self) -> uuid.UUID | None:
+        return self.device.id if self.device is not None else None
+
+    @property
+    def device_key(self) -> str | None:
+        """What field versions keep of the writing device (never the HLC's node)."""
+        return self.device.id.hex if self.device is not None else None
 
 
 async def process(b: Batch, m: Mutation) -> MutationResult:
@@ -98,7 +108,7 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
     b.w.session.add(
         SyncMutation(
             id=mid,
-            device_id=b.device.id,
+            device_id=b.device_id,
             user_id=b.user.id,
             collection=m.col,
             record_id=clean(m.rid, 40),
@@ -159,7 +169,7 @@ async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
     rid = record_id(m.rid)
     if not hlcmod.is_valid(m.hlc):
         raise Rejected("invalid", _("The change carries a malformed clock."), "hlc")
-    if hlcmod.node_of(m.hlc) == hlcmod.SERVER_NODE:
+    if b.device is not None and hlcmod.node_of(m.hlc) == hlcmod.SERVER_NODE:
         # The server's node marks server writes (reviewers' decisions, derived fields) in the
         # clocks conflicts show: a device's edit must not pass for one.
         raise Rejected("invalid", _("The change carries a malformed clock."), "hlc")
@@ -170,7 +180,7 @@ async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
     record = await b.w.load(coll, rid)
     if record is not None and not await b.w.covers(record.area_id):
         raise Rejected("out_of_scope", _("That record is outside your area."))
-    ctx = Context(b.w, b.user.id, b.device.id, b.clock_offset_ms, hlc, mid)
+    ctx = Context(b.w, b.user.id, b.device_id, b.clock_offset_ms, hlc, mid, b.max_lead_ms)
     if m.op == "del":
         return await _delete(b, ctx, coll, record, m)
     if record is None:
@@ -247,7 +257,7 @@ async def _insert(
     filled = {name: column_default(coll, name) for name in coll.writable if name not in data}
     values = {**filled, **data}
     values.pop("area_id", None)
-    stamp = Version(rev, ctx.hlc, b.user.id, b.device.id.hex).as_json()
+    stamp = Version(rev, ctx.hlc, b.user.id, b.device_key).as_json()
     record = coll.model(
         id=rid,
         rev=rev,
@@ -306,7 +316,7 @@ async def _update(
     base = m.base if m.base is None or m.base <= rev_before else 0
     current = {name: getattr(record, name) for name in data}
     merged: MergeResult = merge_fields(
-        current, record.versions or {}, base, data, ctx.hlc, coll.critical, b.device.id.hex
+        current, record.versions or {}, base, data, ctx.hlc, coll.critical, b.device_key
     )
     outcome = Outcome(merged.status, record.rev, held=list(merged.held))
     # 8.8 write the fields that won, the conflicts, and what follows from them
@@ -320,7 +330,7 @@ async def _update(
             outcome.server_set = True
         before = {name: getattr(record, name) for name in merged.apply}
         outcome.rev = await b.w.write(
-            coll, record, merged.apply, ctx.hlc, b.user.id, device=b.device.id
+            coll, record, merged.apply, ctx.hlc, b.user.id, device=b.device_id
         )
         if coll.hooks.after_update is not None:
             outcome.add(await coll.hooks.after_update(ctx, record, merged.apply, before))
@@ -331,7 +341,7 @@ async def _update(
             fc,
             proposed_hlc=ctx.hlc,
             proposed_by=b.user.id,
-            proposed_device=b.device.id,
+            proposed_device=b.device_id,
             mutation_id=ctx.mutation_id,
         )
         outcome.conflicts.append(str(conflict.id))

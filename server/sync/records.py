@@ -196,6 +196,7 @@ class Context:
     clock_offset_ms: int
     hlc: str
     mutation_id: uuid.UUID | None
+    max_lead_ms: int = 0
 
     @property
     def session(self) -> AsyncSession:
@@ -226,6 +227,31 @@ class Context:
             mutation_id=self.mutation_id,
         )
         return str(conflict.id)
+
+    async def insert(self, collection: str, values: Mapping[str, Any]) -> Any:
+        coll = self.w.registry[collection]
+        data = dict(values)
+        rev = await self.w.alloc.next()
+        stamp = Version(rev, self.w.server_hlc(hlcmod.ZERO), None, None).as_json()
+        filled = {n: column_default(coll, n) for n in coll.writable if n not in data}
+        record = coll.model(
+            id=data.pop("id", None) or uuid.uuid4(),
+            rev=rev,
+            deleted=False,
+            versions=dict.fromkeys((n for n in data if n != "area_id"), stamp),
+            created_at=self.now,
+            updated_at=self.now,
+            created_by=self.user_id,
+            updated_by=self.user_id,
+            **{**filled, **data},
+        )
+        if coll.hooks.before_insert is not None:
+            await coll.hooks.before_insert(self, record, data)
+        self.w.session.add(record)
+        await self.w.session.flush()
+        if coll.hooks.after_insert is not None:
+            await coll.hooks.after_insert(self, record)
+        return record
 
 
 def wire_row(coll: Collection, obj: Any) -> list[Any]:

@@ -25,6 +25,7 @@ from server.areas.models import Facility
 from server.areas.queries import area_trail
 from server.areas.values import AreaLevel
 from server.config import Settings
+from server.fever.inbox import InboxRow, inbox_rows, limits_of
 from server.fever.queries import (
     Waiting,
     fever_by_state,
@@ -187,6 +188,12 @@ class SupervisorHome:
     late: int
     conflicts: int
     arrivals: Arrivals
+    #: fever reports past the two-hour clock or escalated, the longest waiting first
+    overdue_fever: list[InboxRow]
+
+
+#: overdue fever reports a supervisor's home lists (the inbox has them all)
+OVERDUE_SHOWN = 10
 
 
 @home_of(Role.SUPERVISOR, SupervisorHome)
@@ -207,6 +214,9 @@ async def supervisor_home(
         late=await late_fever_reports(session, principal, now),
         conflicts=await pending_conflicts(session, principal),
         arrivals=await high_risk_arrivals(session, principal, now),
+        overdue_fever=(
+            await inbox_rows(session, principal, now, limits_of(settings), only_urgent=True)
+        )[:OVERDUE_SHOWN],
     )
 
 

@@ -135,6 +135,11 @@ class HookContext(Protocol):
         ...
 
     @property
+    def max_lead_ms(self) -> int:
+        """How far ahead of the server's clock a device may stamp a time (0 on a page)."""
+        ...
+
+    @property
     def mutation_id(self) -> uuid.UUID | None: ...
 
     async def load(self, collection: str, record_id: Any) -> Any:
@@ -149,6 +154,12 @@ class HookContext(Protocol):
     async def hold(self, collection: str, record: Any, field: str, proposed: Any) -> str:
         """Keep the field's value and hold ``proposed`` (this mutation's) for a reviewer
         in a pending conflict. Returns the conflict's id."""
+        ...
+
+    async def insert(self, collection: str, values: Mapping[str, Any]) -> Any:
+        """Create a record as the server (a server clock, no device), with ``area_id`` in
+        ``values``; the collection's before/after insert hooks run. Every device in scope
+        pulls it. Returns the record."""
         ...
 
 
