@@ -8,7 +8,7 @@
   const state = document.querySelector("[data-live-state]");
   const show = (on) => {
     if (state && labels) state.textContent = on ? labels.dataset.on : labels.dataset.off;
-    document.body.dataset.live = on ? "on" : "off";
+    document.body.dataset.stream = on ? "on" : "off";
   };
   const source = new EventSource(first.dataset.live);
   const refresh = () => {
