@@ -129,7 +129,7 @@ def test_township_is_sent_to_its_pages(server: LiveServer, new_context: Any) -> 
     page.fill("#phone", TOWNSHIP)
     page.fill("#password", PASSWORD)
     page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(lambda url: "/app" not in url)
+    page.wait_for_url("**/inbox")
     assert page.locator("#tabs a[data-tab=households]").count() == 0
 
 

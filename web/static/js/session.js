@@ -9,8 +9,7 @@ export const SIGNIN_URL = "/login?next=/app%3Fsignin%3D1";
 
 // Where each role works: a screen of this app, or (roles that work on the web pages) a page.
 const WORKSPACES = { grid_worker: "#/households", sentinel: "#/fever" };
-// The township inbox (/inbox) comes with its branch; until then the home page.
-const WEB_HOMES = { township_health: "/", supervisor: "/", admin: "/" };
+const WEB_HOMES = { township_health: "/inbox", supervisor: "/", admin: "/" };
 export const workspaceOf = (role) => WORKSPACES[role] || "#/more";
 export const webHomeOf = (role) => WEB_HOMES[role] || null;
 

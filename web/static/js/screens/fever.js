@@ -158,7 +158,10 @@ export function feverList(app) {
         symptoms: (r.symptoms || []).map((s) => label("symptom", s)).join("、"),
         seen: seenText(app, r),
         state: r.state ? label("fever_state", r.state) : "",
+        // a lead the server made from a grid worker's check, for this clinic to follow up
+        source: r.source === "check" ? label("fever_source", r.source) : "",
       });
+      show($(row, '[data-f="source"]'), r.source === "check");
       const li = $(row, "li");
       li.dataset.id = r.id;
       li.dataset.state = r.state || "";
