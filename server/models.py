@@ -1,6 +1,6 @@
 """Imports every table so Base.metadata is complete (Alembic and tests read it)."""
 
-from server.accounts.models import Device, User, WebSession
+from server.accounts.models import Device, SignInFailure, User, WebSession
 from server.alerts.models import Alert
 from server.areas.models import Area, Facility
 from server.audit.models import AuditEntry
@@ -29,6 +29,7 @@ __all__ = [
     "Measure",
     "Person",
     "Policy",
+    "SignInFailure",
     "SyncMutation",
     "SyncRemoval",
     "SyncState",

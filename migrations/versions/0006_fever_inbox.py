@@ -1,7 +1,7 @@
 """fever inbox: leads from checks, the sampler, alerts (特报)
 
 Revision ID: 0006_fever_inbox
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 15:05:00
 
 """
@@ -15,7 +15,7 @@ import server.db
 
 # revision identifiers, used by Alembic.
 revision: str = "0006_fever_inbox"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
