@@ -313,9 +313,7 @@ async def test_a_sync_is_announced_on_the_live_channel_after_commit(
         await live.stop_listener(listener)
 
 
-async def test_overdue_reports_stand_on_the_supervisors_home_as_links(
-    db: Any, client: Any
-) -> None:
+async def test_overdue_reports_stand_on_the_supervisors_home_as_links(db: Any, client: Any) -> None:
     w = await make_world(db)
     late = await file_report(w, client, seen_at_device=iso(utcnow() - timedelta(hours=3)))
     fresh = await file_report(w, client, seen_at_device=iso(utcnow()))
