@@ -12,13 +12,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.response.sse import ServerSentEventMessage
@@ -107,12 +107,18 @@ async def inbox_page(
 
 
 @get("/inbox/events", include_in_schema=False, guards=[fever_reader])
-async def inbox_events(principal: CurrentPrincipal) -> ServerSentEvent:
+async def inbox_events(
+    principal: CurrentPrincipal,
+    once: Annotated[bool, QueryParameter(name="once")] = False,
+) -> ServerSentEvent:
     """``change`` each time a report, an event or an alert of the user's subtree commits
-    (on any server process); a comment every 15 s of quiet."""
+    (on any server process); a comment every 15 s of quiet. ``?once=1`` ends the stream
+    after its first event (a probe: is the stream there for this user?)."""
 
     async def stream() -> AsyncIterator[ServerSentEventMessage]:
         yield ServerSentEventMessage(event="ready", data="1")
+        if once:
+            return
         async for path in live.events(live.BROADCAST, principal.area_path, KEEPALIVE_SECONDS):
             if path is None:
                 yield ServerSentEventMessage(comment="keepalive")

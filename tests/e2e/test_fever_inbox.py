@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
+from server.config import DEFAULT_TIMEZONE
 from tests.e2e.conftest import ROOT, WAIT_MS, LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -139,7 +140,7 @@ def test_a_synced_report_appears_live_and_is_acknowledged_in_place(
         ctx = browser.new_context(
             viewport=viewport or {"width": 1280, "height": 900},
             locale="zh-CN",
-            timezone_id="Asia/Shanghai",
+            timezone_id=DEFAULT_TIMEZONE,
         )
         ctx.set_default_timeout(WAIT_MS)
         page = ctx.new_page()

@@ -31,6 +31,7 @@ from server.accounts.auth import csrf_token_for
 from server.accounts.models import Device, User
 from server.accounts.passwords import hash_token, new_token
 from server.accounts.service import start_session
+from server.alerts.models import Alert
 from server.app import create_app
 from server.areas.models import Area, Facility
 from server.config import Settings
@@ -381,6 +382,44 @@ async def sync_push(w: World, who: str | None, place: str | None) -> Outcome:
     return str(result["status"] if result["status"] != "rejected" else result["code"])
 
 
+async def inbox_list(w: World, who: str | None, place: str | None) -> Outcome:
+    response = await w.client.get("/inbox", headers=w.cookie(who), follow_redirects=False)
+    if response.status_code != 200:
+        return response.status_code
+    report = w.fever[w.place_grid(who or "township_health", place or "own")]
+    return "seen" if f'data-report-id="{report}"' in response.text else "unseen"
+
+
+async def inbox_report(w: World, who: str | None, place: str | None) -> Outcome:
+    report = w.fever[w.place_grid(who or "township_health", place or "own")]
+    response = await w.client.get(f"/inbox/{report}", headers=w.cookie(who), follow_redirects=False)
+    return response.status_code
+
+
+async def inbox_action(w: World, who: str | None, place: str | None) -> Outcome:
+    report = w.fever[w.place_grid(who or "township_health", place or "own")]
+    data = {"csrf_token": w.csrf(who)} if who else {}
+    response = await w.client.post(
+        f"/inbox/{report}/acknowledge", data=data, headers=w.cookie(who), follow_redirects=False
+    )
+    return response.status_code
+
+
+async def alert_acknowledge(w: World, who: str | None, place: str | None) -> Outcome:
+    grid = w.areas[w.place_grid(who or "township_health", place or "own")]
+    alert = Alert(id=uuid.uuid4(), kind="arrival", area_id=grid.id, created_at=at(2026, 12, 1))
+    async with transaction(w.db) as s:
+        s.add(alert)
+    data = {"csrf_token": w.csrf(who)} if who else {}
+    response = await w.client.post(
+        f"/alerts/{alert.id}/acknowledge",
+        data=data,
+        headers=w.cookie(who),
+        follow_redirects=False,
+    )
+    return response.status_code
+
+
 # --- the matrix (docs/roles.md) ----------------------------------------------------------
 
 UP = frozenset({200, 503})  # /healthz: 503 "not migrated" on a schema made without Alembic
@@ -388,6 +427,8 @@ PUBLIC_200: dict[str | None, Expect] = {ALL: 200}
 PAGE: dict[str | None, Expect] = {None: 303, ALL: 200}
 API: dict[str | None, Expect] = {None: 401, ALL: 200}
 REVIEWERS_ONLY = {"supervisor", "admin"}
+#: the fever inbox and alerts: the township health centre, and supervisors and admins
+FEVER_READERS = {"township_health", "supervisor", "admin"}
 
 
 def _scoped(own_rule: dict[str, tuple[Outcome, ...]], anon: Outcome) -> dict[str | None, Expect]:
@@ -468,6 +509,48 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     ("POST", "/api/conflicts/{conflict_id:uuid}/decision"): Entry(
         conflict_decide, _scoped(_roles((200, 403, 403), (403, 403, 403)), 401), places=PLACES
+    ),
+    # the fever inbox: the township health centre acts; supervisors and admins read; each
+    # sees its own subtree's reports only
+    ("GET", "/inbox"): Entry(
+        inbox_list,
+        _scoped(
+            {
+                r: ("seen", "unseen", "unseen") if r in FEVER_READERS else (403, 403, 403)
+                for r in ROLES
+            },
+            303,
+        ),
+        places=PLACES,
+    ),
+    ("GET", "/inbox/events"): Entry(
+        get("/inbox/events?once=1"),
+        {None: 303, **{r: 200 if r in FEVER_READERS else 403 for r in ROLES}},
+    ),
+    ("GET", "/inbox/{report_id:uuid}"): Entry(
+        inbox_report,
+        _scoped(
+            {r: (200, 404, 404) if r in FEVER_READERS else (403, 403, 403) for r in ROLES}, 303
+        ),
+        places=PLACES,
+    ),
+    ("POST", "/inbox/{report_id:uuid}/{action:str}"): Entry(
+        inbox_action,
+        _scoped(
+            {r: (303, 404, 404) if r == "township_health" else (403, 403, 403) for r in ROLES},
+            303,
+        ),
+        places=PLACES,
+    ),
+    ("GET", "/alerts"): Entry(
+        get("/alerts"), {None: 303, **{r: 200 if r in FEVER_READERS else 403 for r in ROLES}}
+    ),
+    ("POST", "/alerts/{alert_id:uuid}/acknowledge"): Entry(
+        alert_acknowledge,
+        _scoped(
+            {r: (303, 404, 404) if r in FEVER_READERS else (403, 403, 403) for r in ROLES}, 303
+        ),
+        places=PLACES,
     ),
     # sync: every role pulls its own area's records only; ledger writers write their own area
     ("POST", "/api/sync"): Entry(

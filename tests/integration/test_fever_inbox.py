@@ -69,6 +69,9 @@ async def test_a_report_from_a_phone_three_hours_behind_shows_both_times(
     assert local(phone_said) in page  # what the phone said
     assert 'data-clock="left"' in page
     assert 'href="tel:13912345678"' in page
+    # the action works without JavaScript too: its own form carries the page's token
+    form = page.split(f'action="/inbox/{rid}/acknowledge"', 1)[1].split("</form>", 1)[0]
+    assert f'value="{csrf_from(page)}"' in form
     async with db() as s:
         reads = (
             await s.execute(select(AuditEntry).where(AuditEntry.entity == "fever_reports"))
