@@ -4,7 +4,7 @@ server's clock, and each event moves its report on (server/fever/rules.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -139,7 +139,8 @@ FEVER_REPORTS = declare(
     FeverReport,
     "record",
     "area_id facility_id patient_name patient_phone patient_id_number sex age address "
-    "temperature symptoms seen_at_device seen_at received_at state result source person_id",
+    "temperature symptoms seen_at_device seen_at received_at state result source person_id "
+    "birth_year village onset_date note",
     lambda: _("fever reports"),
     required=frozenset({"facility_id", "patient_name", "seen_at_device"}),
     # state and result are derived from fever_events; a second, different result is
@@ -164,6 +165,10 @@ FEVER_REPORTS = declare(
         "temperature": TEMPERATURE | None,
         "symptoms": SYMPTOMS,
         "seen_at_device": MOMENT,
+        "birth_year": whole(1880, 2100) | None,
+        "village": fits(FeverReport.village),
+        "onset_date": date | None,
+        "note": fits(FeverReport.note),
     },
 )
 FEVER_EVENTS = declare(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String
@@ -37,6 +37,12 @@ class FeverReport(SyncedRecord, Base):
     # the person a lead from a check is about (no foreign key: the lead outlives a person
     # deleted from the ledger, and keeps the patient's details it copied)
     person_id: Mapped[uuid.UUID | None] = mapped_column(index=True, default=None)
+    # What the sentinel's form asks besides (age or birth year; the village apart from the
+    # address, for the township's list).
+    birth_year: Mapped[int | None] = mapped_column(Integer, default=None)
+    village: Mapped[str] = mapped_column(String(60), default="")
+    onset_date: Mapped[date | None] = mapped_column(default=None)
+    note: Mapped[str] = mapped_column(String(300), default="")
 
 
 class FeverEvent(SyncedRecord, Base):

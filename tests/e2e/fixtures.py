@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
 from server.accounts.passwords import hash_password
-from server.areas.models import Area
+from server.areas.models import Area, Facility
 from server.config import DEFAULT_TIMEZONE
 from server.db import make_engine, make_sessionmaker, transaction
 from server.people.models import Household, Person, RiskArea
@@ -33,6 +33,8 @@ TZ = ZoneInfo(DEFAULT_TIMEZONE)
 WORKER_A = "13800000001"
 WORKER_B = "13800000002"
 SUPERVISOR = "13800000009"
+SENTINEL = "13800000005"  # the village clinic of 李家村
+TOWNSHIP = "13800000006"  # the township health centre of 青山镇
 
 SURNAMES = [
     "张",
@@ -91,6 +93,8 @@ class Ids:
     worker_a: int
     worker_b: int
     supervisor: int
+    clinic: int = 0
+    sentinel: int = 0
 
 
 async def _area(s: AsyncSession, level: str, name: str, code: str, parent: Area | None) -> Area:
@@ -152,9 +156,30 @@ async def _fill(s: AsyncSession, today: date) -> Ids:
     for n in range(1, 16):
         grid = grid_a if n <= 12 else grid_b
         await _household(s, alloc, n, grid.id, today, users[0].id)
+    clinic, sentinel = await _fever_people(s, alloc, village, town, password)
     await alloc.flush()
     return Ids(grid_a=grid_a.id, grid_b=grid_b.id, village=village.id,
-               worker_a=users[0].id, worker_b=users[1].id, supervisor=users[2].id)  # fmt: skip
+               worker_a=users[0].id, worker_b=users[1].id, supervisor=users[2].id,
+               clinic=clinic, sentinel=sentinel)  # fmt: skip
+
+
+async def _fever_people(
+    s: AsyncSession, alloc: RevAllocator, village: Area, town: Area, password: str
+) -> tuple[int, int]:
+    """The village clinic and its sentinel; the township health centre and its nurse."""
+    clinic = Facility(area_id=village.id, kind="village_clinic", name="李家村卫生室",
+                      rev=await alloc.next())  # fmt: skip
+    centre = Facility(area_id=town.id, kind="township_health_centre", name="青山镇卫生院",
+                      rev=await alloc.next())  # fmt: skip
+    s.add_all([clinic, centre])
+    await s.flush()
+    sentinel = User(phone=SENTINEL, name="孙医生", role="sentinel", area_id=village.id,
+                    facility_id=clinic.id, password_hash=password)  # fmt: skip
+    nurse = User(phone=TOWNSHIP, name="周护士", role="township_health", area_id=town.id,
+                 facility_id=centre.id, password_hash=password)  # fmt: skip
+    s.add_all([sentinel, nurse])
+    await s.flush()
+    return clinic.id, sentinel.id
 
 
 async def _household(

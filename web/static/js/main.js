@@ -9,7 +9,8 @@ import { SyncBar } from "./syncbar.js";
 import { SyncClient, withSyncLock } from "./sync.js";
 import { applyUpdate, askWorker, checkForUpdate, registerWorker, requestBackgroundSync }
   from "./swclient.js";
-import { completeSignIn } from "./session.js";
+import { completeSignIn, webHomeOf } from "./session.js";
+import { showRoleTabs, webRoleScreen } from "./screens/workspace.js";
 import { ensurePersisted, estimate, percent, QUOTA_WARNING } from "./durability.js";
 import { renderRoute } from "./router.js";
 import { signinScreen } from "./screens/more.js";
@@ -68,6 +69,15 @@ class App {
       return;
     }
     this.user = device.user;
+    const webHome = webHomeOf(this.user.role);
+    if (webHome) {
+      this.ready = true;
+      document.documentElement.dataset.ready = "web";
+      document.getElementById("view").replaceChildren(webRoleScreen(this, webHome).node);
+      if (navigator.onLine) location.replace(webHome);
+      return;
+    }
+    showRoleTabs(this.user.role);
     this.model = new Model(this.store, this.user, this.tz);
     await this.model.load();
     this.lastSync = await this.store.getMeta("last_sync");

@@ -8,7 +8,7 @@ import * as rules from "./rules.js";
 
 export const COLLECTIONS = [
   "areas", "policies", "campaigns", "households", "persons", "measures", "visits", "checks",
-  "tests", "daily_reports", "conflicts", "risk_areas", "fever_reports",
+  "tests", "daily_reports", "conflicts", "risk_areas", "facilities", "fever_reports", "fever_events",
 ];
 // Measures followed with daily checks (hospital patients are followed by the hospital).
 const CHECKED_KINDS = new Set(["central_quarantine", "home_quarantine", "health_monitoring"]);
@@ -240,6 +240,7 @@ export class Model {
       return h ? h.head_name : "";
     }
     if (col === "daily_reports") return rec.report_date || "";
+    if (col === "fever_reports") return rec.patient_name || "";
     return "";
   }
 }

@@ -9,6 +9,8 @@ import { checks, checkForm } from "./screens/checks.js";
 import { report } from "./screens/report.js";
 import { attention } from "./screens/attention.js";
 import { more } from "./screens/more.js";
+import { feverForm, feverList } from "./screens/fever.js";
+import { workspaceOf } from "./session.js";
 
 const ROUTES = [
   [/^#?\/?(?:households)?$/, "households", households],
@@ -24,7 +26,12 @@ const ROUTES = [
   [/^#\/report$/, "report", report],
   [/^#\/attention$/, "more", attention],
   [/^#\/more$/, "more", more],
+  [/^#\/fever$/, "fever", feverList],
+  [/^#\/fever\/new$/, "fever-new", feverForm],
 ];
+// Screens whose writes only one role may make; the others are everyone's.
+const TAB_ROLE = { households: "grid_worker", checks: "grid_worker", report: "grid_worker",
+  fever: "sentinel", "fever-new": "sentinel" };
 
 export function resolve(hash) {
   for (const [pattern, tab, screen] of ROUTES) {
@@ -35,7 +42,12 @@ export function resolve(hash) {
 }
 
 export function renderRoute(app) {
-  const { tab, screen, params } = resolve(location.hash);
+  const role = app.user && app.user.role;
+  let { tab, screen, params } = resolve(location.hash);
+  if (TAB_ROLE[tab] && TAB_ROLE[tab] !== role) {
+    // Not this role's screen (an old link, a bookmark): its own workspace instead.
+    ({ tab, screen, params } = resolve(workspaceOf(role)));
+  }
   const view = document.getElementById("view");
   const current = screen(app, ...params);
   view.replaceChildren(current.node);

@@ -6,6 +6,12 @@ import { openUserStore } from "./store/index.js";
 
 export const SIGNIN_URL = "/login?next=/app%3Fsignin%3D1";
 
+// Where each role works: a screen of this app, or (roles that work on the web pages) a page.
+const WORKSPACES = { grid_worker: "#/households", sentinel: "#/fever" };
+const WEB_HOMES = { township_health: "/inbox", supervisor: "/", admin: "/" };
+export const workspaceOf = (role) => WORKSPACES[role] || "#/more";
+export const webHomeOf = (role) => WEB_HOMES[role] || null;
+
 // How this phone appears in the user's device list (/devices): no name, so the server
 // names it after the user's role's app and the phone in the User-Agent
 // (server/accounts/devicename.py), "网格员工作台 · SM-G9730（Android 10）".

@@ -3,8 +3,39 @@
 
 import { label, t } from "../i18n.js";
 import * as rules from "../rules.js";
-import { $, fill, formValues, setText, show, tpl } from "../ui.js";
+import { $, fill, fmtTime, formValues, setText, show, tpl } from "../ui.js";
 import { addCheck } from "../writes.js";
+
+// Today's readings of one slot, first to last: `checks` is append-only, so a second reading
+// of a done slot is a second row, shown as a re-check, never hidden behind the first.
+function readings(app, measureId, slot) {
+  const today = app.model.today();
+  return (app.model.derived.checksByMeasure.get(measureId) || [])
+    .filter((c) => c.check_date === today && c.slot === slot && !c.deleted)
+    .sort((a, b) => (a.checked_at < b.checked_at ? -1 : 1));
+}
+
+const tempText = (c) => (c.temperature != null ? t("temp_c", { t: c.temperature }) : t("no_temp"));
+
+function slotState(list) {
+  if (!list.length) return t("slot_due");
+  return `${t(list.length > 1 ? "slot_recheck" : "slot_done")} ${tempText(list[list.length - 1])}`;
+}
+
+function drawReadings(app, form, measureId, slot) {
+  const list = readings(app, measureId, slot);
+  const ul = $(form, "#check-readings");
+  ul.replaceChildren(...list.map((c, i) => {
+    const li = document.createElement("li");
+    li.className = "row compact";
+    li.dataset.recheck = i > 0 ? "1" : "0";
+    const time = fmtTime(Date.parse(c.checked_at), app.tz, false);
+    li.textContent = t(i > 0 ? "reading_recheck" : "reading_first", { time, temp: tempText(c) });
+    return li;
+  }));
+  show(ul, list.length > 0);
+  setText($(form, '[data-w="recheck"]'), list.length ? t("recheck_hint") : "");
+}
 
 export function checks(app) {
   const node = document.createElement("div");
@@ -26,7 +57,7 @@ export function checks(app) {
       const slots = $(row, ".slots");
       for (const s of r.slots) {
         const button = tpl("t-slot");
-        fill(button, { slot: label("slot", s.slot), state: t(s.done ? "slot_done" : "slot_due") });
+        fill(button, { slot: label("slot", s.slot), state: slotState(readings(app, r.measure.id, s.slot)) });
         const a = $(button, "a");
         a.dataset.slot = s.slot;
         a.classList.toggle("done", s.done);
@@ -54,7 +85,11 @@ export function checkForm(app, measureId, slot) {
     day: t("day_n", { n: rules.dayNumber(measure.start_date, app.model.today()) }) });
   const form = $(node, "form");
   const preferred = slot || (rules.localHour(app.model.now(), app.tz) < 12 ? "morning" : "evening");
-  for (const radio of form.querySelectorAll('input[name="slot"]')) radio.checked = radio.value === preferred;
+  for (const radio of form.querySelectorAll('input[name="slot"]')) {
+    radio.checked = radio.value === preferred;
+    radio.addEventListener("change", () => drawReadings(app, form, measure.id, radio.value));
+  }
+  drawReadings(app, form, measure.id, preferred);
   $(form, 'input[name="at_home"]').checked = true;
   const temp = $(form, 'input[name="temperature"]');
   const feverHint = $(form, '[data-w="fever"]');
