@@ -12,6 +12,7 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, Page
 
+from server.config import DEFAULT_TIMEZONE
 from server.fever import rules as fever_rules
 from tests.e2e.conftest import SCREENSHOTS, LiveServer
 from tests.e2e.fixtures import PASSWORD, SENTINEL, TOWNSHIP, mid
@@ -200,10 +201,10 @@ RULE_CASES: list[tuple[str, list[Any], Any]] = [
     ("ageOrBirthYear", ["4.5", 2026], None),
     ("hms", [3_600_000 + 65_000], "1:01:05"),
     ("hms", [-59_000], "0:00:59"),
-    ("toLocalInput", [_ms("2026-12-02T15:05:00+00:00"), "Asia/Shanghai"], "2026-12-02T23:05"),
-    ("fromLocalInput", ["2026-12-02T23:05", "Asia/Shanghai"], _ms("2026-12-02T15:05:00+00:00")),
+    ("toLocalInput", [_ms("2026-12-02T15:05:00+00:00"), DEFAULT_TIMEZONE], "2026-12-02T23:05"),
+    ("fromLocalInput", ["2026-12-02T23:05", DEFAULT_TIMEZONE], _ms("2026-12-02T15:05:00+00:00")),
     ("fromLocalInput", ["2026-07-01T12:00", "Europe/Berlin"], _ms("2026-07-01T10:00:00+00:00")),
-    ("fromLocalInput", ["", "Asia/Shanghai"], None),  # NaN travels as null
+    ("fromLocalInput", ["", DEFAULT_TIMEZONE], None),  # NaN travels as null
     # Not synced: this phone's "seen at" and this phone's clock (its offset does not matter).
     ("msLeft", [{"seen_at_device": SEEN}, _ms("2026-12-02T06:30:00+00:00"), 3_600_000],
      _left_ms(SEEN, "2026-12-02T06:30:00+00:00")),
