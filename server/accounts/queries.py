@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.accounts.models import Device, User
 from server.areas.models import Area
+from server.areas.queries import Groups
 from server.querying import count_of, counts_by
 
 
@@ -41,3 +43,17 @@ async def admin_counts(session: AsyncSession, principal: Principal) -> AdminCoun
         .where(Device.revoked_at.is_(None), in_subtree(User.area_id, principal)),
     )
     return AdminCounts(areas_by_level=areas, users_by_role=users, active_devices=devices)
+
+
+async def last_sync_by_group(session: AsyncSession, groups: Groups) -> dict[int, datetime]:
+    """The latest sync of any device (not revoked) of a user placed in each group."""
+    g, home = groups.group, groups.home
+    rows = await session.execute(
+        select(g.id, func.max(Device.last_sync_at))
+        .join(home, groups.under)
+        .join(User, User.area_id == home.id)
+        .join(Device, Device.user_id == User.id)
+        .where(groups.where, Device.revoked_at.is_(None), Device.last_sync_at.is_not(None))
+        .group_by(g.id)
+    )
+    return {gid: at for gid, at in rows.all() if at is not None}

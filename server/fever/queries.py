@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree
+from server.areas.queries import Groups
 from server.fever.models import FeverReport
 from server.fever.rules import REPORT_DEADLINE, report_timeliness
 from server.fever.values import FeverState
@@ -110,3 +111,40 @@ async def late_fever_reports(session: AsyncSession, principal: Principal, now: d
         report_timeliness(seen, received, now) in {"late", "overdue"}
         for seen, received in rows.all()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFever:
+    by_state: dict[str, int]
+    on_time: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+async def fever_by_group(
+    session: AsyncSession, groups: Groups, since: datetime, until: datetime, now: datetime
+) -> dict[int, GroupFever]:
+    """Reports of patients seen in [since, until) by state and how many came in time, per
+    group. One day's reports are few: the rows are read and the rule judges each."""
+    g, home = groups.group, groups.home
+    rows = await session.execute(
+        select(g.id, FeverReport.state, FeverReport.seen_at, FeverReport.received_at)
+        .join(home, groups.under)
+        .join(FeverReport, FeverReport.area_id == home.id)
+        .where(
+            groups.where,
+            FeverReport.deleted.is_(False),
+            FeverReport.seen_at >= since,
+            FeverReport.seen_at < until,
+        )
+    )
+    states: dict[int, dict[str, int]] = {}
+    on_time: dict[int, int] = {}
+    for gid, state, seen, received in rows.all():
+        counts = states.setdefault(gid, dict.fromkeys(FeverState, 0))
+        counts[state] = counts.get(state, 0) + 1
+        if report_timeliness(seen, received, now) == "on_time":
+            on_time[gid] = on_time.get(gid, 0) + 1
+    return {gid: GroupFever(by_state=s, on_time=on_time.get(gid, 0)) for gid, s in states.items()}

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree
 from server.areas.models import Area
+from server.areas.queries import Groups
 from server.people.models import Person
 from server.people.rules import SPECIAL_REPORT_CATEGORIES, mask_id_number, mask_phone
 from server.people.values import MeasureKind
@@ -92,3 +93,24 @@ async def high_risk_arrivals(
         for name, category, id_number, phone, arrival, area in rows.all()
     ]
     return Arrivals(count=count, latest=latest)
+
+
+async def arrivals_by_group(
+    session: AsyncSession, groups: Groups, until: datetime
+) -> dict[int, int]:
+    """High-risk arrivals (特报) entered in the 3 days before `until`, per group."""
+    g, home = groups.group, groups.home
+    rows = await session.execute(
+        select(g.id, func.count(Person.id))
+        .join(home, groups.under)
+        .join(Person, Person.area_id == home.id)
+        .where(
+            groups.where,
+            Person.deleted.is_(False),
+            Person.category.in_(SPECIAL_REPORT_CATEGORIES),
+            Person.created_at >= until - ARRIVAL_WINDOW,
+            Person.created_at < until,
+        )
+        .group_by(g.id)
+    )
+    return {gid: int(n) for gid, n in rows.all()}

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree
+from server.areas.queries import Groups
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.quarantine.rules import (
     DEFAULT_POLICIES,
@@ -174,3 +175,90 @@ async def tests_due(
     return sum(
         1 for measure_id, plan in plans.items() if open_test_dates(plan, today, taken[measure_id])
     )
+
+
+# --- per child area (server.areas.queries.Groups): one statement per figure -------------
+
+
+async def measures_by_group(
+    session: AsyncSession, groups: Groups, day: date
+) -> dict[int, dict[str, int]]:
+    """Measures under way on `day` (any kind, not cancelled) by kind, per group."""
+    g, home = groups.group, groups.home
+    rows = await session.execute(
+        select(g.id, Measure.kind, func.count(Measure.id))
+        .join(home, groups.under)
+        .join(Measure, Measure.area_id == home.id)
+        .where(
+            groups.where,
+            Measure.deleted.is_(False),
+            Measure.status != MeasureStatus.CANCELLED,
+            Measure.start_date <= day,
+            or_(Measure.end_date.is_(None), Measure.end_date > day),
+        )
+        .group_by(g.id, Measure.kind)
+    )
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for gid, kind, n in rows.all():
+        out[gid][kind] = int(n)
+    return dict(out)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChecks:
+    #: persons under a checked measure that day
+    under_check: int = 0
+    #: slots of the day not done: still due when the day is today, missed when it is past
+    not_done: int = 0
+
+
+async def checks_by_group(
+    session: AsyncSession, groups: Groups, day: date, today: date
+) -> dict[int, GroupChecks]:
+    """Check slots of `day` per group: still due (today) or missed (a finished day)."""
+    g, home = groups.group, groups.home
+    done = {
+        slot: func.max(case((Check.slot == slot, 1), else_=0)).label(slot) for slot in CheckSlot
+    }
+    per_measure = (
+        select(
+            g.id.label("gid"),
+            Measure.id,
+            func.coalesce(Policy.checks_per_day, len(CheckSlot)).label("per_day"),
+            *done.values(),
+        )
+        .join(home, groups.under)
+        .join(Measure, Measure.area_id == home.id)
+        .outerjoin(Policy, Policy.id == Measure.policy_id)
+        .outerjoin(
+            Check,
+            and_(
+                Check.measure_id == Measure.id,
+                Check.check_date == day,
+                Check.deleted.is_(False),
+            ),
+        )
+        .where(groups.where, _running_on(day))
+        .group_by(g.id, Measure.id, Policy.checks_per_day)
+        .subquery()
+    )
+    cols = [
+        per_measure.c.gid,
+        per_measure.c.per_day,
+        *(per_measure.c[slot] for slot in CheckSlot),
+    ]
+    rows = await session.execute(select(*cols, func.count()).group_by(*cols))
+    under: dict[int, int] = defaultdict(int)
+    open_: dict[int, int] = defaultdict(int)
+    for gid, per_day_raw, *flags, n in rows.all():
+        per_day = int(per_day_raw)
+        done_slots = {slot.value for slot, flag in zip(CheckSlot, flags, strict=True) if flag}
+        under[gid] += int(n)
+        if day >= today:
+            slots = len(checks_due(day, None, MeasureStatus.ACTIVE, day, done_slots, per_day))
+        else:
+            after = day + timedelta(days=1)
+            done_on = [(day, s) for s in done_slots]
+            slots = len(missed_checks(day, after, after, done_on, per_day))
+        open_[gid] += int(n) * slots
+    return {gid: GroupChecks(under_check=n, not_done=open_[gid]) for gid, n in under.items()}

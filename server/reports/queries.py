@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from server.accounts.guard import Principal, in_subtree_path
 from server.areas.models import Area
+from server.areas.queries import Groups
 from server.areas.values import AreaLevel
 from server.people.rules import mask_phone
 from server.querying import LIST_LIMIT, counts_by
@@ -101,3 +102,47 @@ async def _missing_rows(session: AsyncSession, grid_ids: list[int]) -> list[Miss
         for gid, name, parent, lead, phone in rows.all()
     }
     return [found[gid] for gid in grid_ids if gid in found]
+
+
+@dataclass(frozen=True, slots=True)
+class GroupReports:
+    grids: int = 0
+    reported: int = 0
+    zero: int = 0
+
+    @property
+    def missing(self) -> int:
+        return self.grids - self.reported - self.zero
+
+
+async def reports_by_group(
+    session: AsyncSession, groups: Groups, day: date
+) -> dict[int, GroupReports]:
+    """Grids, and their reports of `day` (with figures, zero), per group: two statements."""
+    g, home = groups.group, groups.home
+    grid_rows = await session.execute(
+        select(g.id, func.count(home.id))
+        .join(home, groups.under)
+        .where(groups.where, home.level == AreaLevel.GRID)
+        .group_by(g.id)
+    )
+    report_rows = await session.execute(
+        select(g.id, DailyReport.is_zero, func.count(DailyReport.id))
+        .join(home, groups.under)
+        .join(DailyReport, DailyReport.area_id == home.id)
+        .where(
+            groups.where,
+            home.level == AreaLevel.GRID,
+            DailyReport.report_date == day,
+            DailyReport.deleted.is_(False),
+        )
+        .group_by(g.id, DailyReport.is_zero)
+    )
+    reported: dict[int, int] = {}
+    zero: dict[int, int] = {}
+    for gid, is_zero, n in report_rows.all():
+        (zero if is_zero else reported)[gid] = int(n)
+    return {
+        gid: GroupReports(grids=int(n), reported=reported.get(gid, 0), zero=zero.get(gid, 0))
+        for gid, n in grid_rows.all()
+    }

@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
+from server.areas.queries import Groups
 from server.people.models import Household
 from server.querying import count_of
 from server.visits.models import Campaign, Visit
@@ -113,3 +114,37 @@ async def coverage_by_level(
         AreaCoverage(name, Coverage(total=totals.get(aid, 0), visited=visited.get(aid, 0)))
         for aid, name in areas.all()
     ]
+
+
+async def coverage_by_group(
+    session: AsyncSession, groups: Groups, campaign: Campaign | None, until: datetime
+) -> dict[int, Coverage]:
+    """Household coverage of an area and each child (server.areas.queries.Groups), counting
+    the campaign's visits made before `until` (the end of the picked day)."""
+    g, home = groups.group, groups.home
+    base = (
+        select(g.id, func.count(func.distinct(Household.id)))
+        .join(home, groups.under)
+        .join(Household, Household.area_id == home.id)
+        .where(groups.where, Household.deleted.is_(False))
+    )
+    totals: dict[int, int] = dict((await session.execute(base.group_by(g.id))).all())
+    visited: dict[int, int] = {}
+    if campaign is not None:
+        stmt = (
+            select(g.id, func.count(func.distinct(Visit.household_id)))
+            .join(home, groups.under)
+            .join(Household, Household.area_id == home.id)
+            .join(Visit, Visit.household_id == Household.id)
+            .where(
+                groups.where,
+                Household.deleted.is_(False),
+                _visited_in(campaign),
+                Visit.visited_at < until,
+            )
+            .group_by(g.id)
+        )
+        visited = dict((await session.execute(stmt)).all())
+    return {
+        gid: Coverage(total=int(n), visited=int(visited.get(gid, 0))) for gid, n in totals.items()
+    }
