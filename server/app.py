@@ -43,8 +43,10 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.accounts.routes import ROUTES as account_routes
     from server.health import ROUTES as health_routes
     from server.sync.routes import ROUTES as sync_routes
-    from server.web.pwa import ROUTES as pwa_routes
     from server.web.areas import ROUTES as area_routes
+    from server.web.lists import ROUTES as list_routes
+    from server.web.persons import ROUTES as person_routes
+    from server.web.pwa import ROUTES as pwa_routes
     from server.web.routes import ROUTES as page_routes
 
     return [
@@ -53,6 +55,8 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *sync_routes,
         *page_routes,
         *area_routes,
+        *list_routes,
+        *person_routes,
         *pwa_routes,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], send_as_attachment=False

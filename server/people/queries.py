@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guard import Principal, in_subtree
+from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
 from server.areas.queries import Groups
 from server.people.models import Person
-from server.people.rules import SPECIAL_REPORT_CATEGORIES, mask_id_number, mask_phone
-from server.people.values import MeasureKind
-from server.querying import LIST_LIMIT, count_of, counts_by
+from server.people.rules import (
+    SPECIAL_REPORT_CATEGORIES,
+    certificate_state,
+    mask_id_number,
+    mask_phone,
+    required_measure,
+)
+from server.people.values import MeasureKind, PersonCategory
+from server.querying import LIST_LIMIT, PAGE_SIZE, Page, count_of, counts_by, page_offset
 
 #: how far back "new high-risk arrivals" look
 ARRIVAL_WINDOW = timedelta(days=3)
@@ -114,3 +121,94 @@ async def arrivals_by_group(
         .group_by(g.id)
     )
     return {gid: int(n) for gid, n in rows.all()}
+
+
+@dataclass(frozen=True, slots=True)
+class ReturneeRow:
+    """A returnee as the line list shows it: ID number and phone masked, the measure they
+    are under beside the one the rules require, and a flag when it falls short."""
+
+    id: str
+    name: str
+    category: str
+    id_number: str
+    phone: str
+    arrival_date: date | None
+    area: str
+    measure: str
+    required: str
+    entered_at: datetime
+
+    @property
+    def unmet(self) -> bool:
+        """Under no measure, or a lighter one, than the rules require."""
+        return MEASURE_STRENGTH[self.measure] < MEASURE_STRENGTH[self.required]
+
+
+#: how strict each measure is, to tell a lighter one than required
+MEASURE_STRENGTH: dict[str, int] = {
+    MeasureKind.NONE: 0,
+    MeasureKind.HEALTH_MONITORING: 1,
+    MeasureKind.HOME_QUARANTINE: 2,
+    MeasureKind.CENTRAL_QUARANTINE: 3,
+    MeasureKind.HOSPITAL: 4,
+}
+RETURNEE_CATEGORIES = tuple(c for c in PersonCategory if c != PersonCategory.RESIDENT)
+RETURNEE_SORTS = ("arrival", "entered", "name", "category")
+
+
+async def returnees(
+    session: AsyncSession,
+    area_path: str,
+    *,
+    today: date,
+    categories: tuple[str, ...],
+    entered_since: datetime | None,
+    until: datetime,
+    unmet_only: bool,
+    sort: str,
+    page: int,
+) -> Page[ReturneeRow]:
+    """Returnees under `area_path` of `categories`, entered before `until` (and since
+    `entered_since`), each judged by people.rules.required_measure. A county's returnees
+    are hundreds: they are read in one statement and judged, sorted and paged here."""
+    where = [
+        Person.deleted.is_(False),
+        Person.category.in_(categories),
+        Person.created_at < until,
+        in_subtree_path(Area.path, area_path),
+    ]
+    if entered_since is not None:
+        where.append(Person.created_at >= entered_since)
+    rows = await session.execute(
+        select(Person.id, Person.name, Person.category, Person.id_number, Person.phone)
+        .add_columns(Person.arrival_date, Area.name, Person.measure, Person.certificate_date)
+        .add_columns(Person.created_at)
+        .join(Area, Area.id == Person.area_id)
+        .where(*where)
+    )
+    found = [
+        ReturneeRow(
+            id=str(pid),
+            name=name,
+            category=category,
+            id_number=mask_id_number(id_number),
+            phone=mask_phone(phone),
+            arrival_date=arrival,
+            area=area,
+            measure=measure,
+            required=required_measure(category, certificate_state(cert, arrival, today)),
+            entered_at=entered,
+        )
+        for pid, name, category, id_number, phone, arrival, area, measure, cert, entered in rows
+    ]
+    if unmet_only:
+        found = [r for r in found if r.unmet]
+    keys: dict[str, Any] = {
+        "arrival": lambda r: (r.arrival_date or date.min, r.name),
+        "entered": lambda r: (r.entered_at, r.name),
+        "name": lambda r: r.name,
+        "category": lambda r: (r.category, r.name),
+    }
+    found.sort(key=keys[sort], reverse=sort in {"arrival", "entered"})
+    return Page(found[page_offset(page) : page_offset(page) + PAGE_SIZE], len(found), page)

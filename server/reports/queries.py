@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -14,7 +14,7 @@ from server.areas.models import Area
 from server.areas.queries import Groups
 from server.areas.values import AreaLevel
 from server.people.rules import mask_phone
-from server.querying import LIST_LIMIT, counts_by
+from server.querying import LIST_LIMIT, PAGE_SIZE, Page, count_of, counts_by, page_offset
 from server.reports.models import DailyReport
 from server.reports.rules import missing_grids, report_status
 
@@ -146,3 +146,61 @@ async def reports_by_group(
         gid: GroupReports(grids=int(n), reported=reported.get(gid, 0), zero=zero.get(gid, 0))
         for gid, n in grid_rows.all()
     }
+
+
+@dataclass(frozen=True, slots=True)
+class GridReportRow:
+    """A grid and its report of a day. The lead's phone is whole: it is posted publicly."""
+
+    grid_id: int
+    grid: str
+    village: str
+    lead: str
+    phone: str
+    status: str
+    submitted_at: datetime | None
+
+
+#: the sort keys a grid-report list accepts
+REPORT_SORTS = ("grid", "village", "status")
+
+
+async def grid_reports(
+    session: AsyncSession, area_path: str, day: date, status: str | None, sort: str, page: int
+) -> Page[GridReportRow]:
+    """Grids under `area_path` with their report of `day` ("reported", "zero" or
+    "missing"; None for all), sorted and one page of them."""
+    grid, village = aliased(Area), aliased(Area)
+    report = and_(
+        DailyReport.area_id == grid.id,
+        DailyReport.report_date == day,
+        DailyReport.deleted.is_(False),
+    )
+    state = case(
+        (DailyReport.id.is_(None), "missing"),
+        (DailyReport.is_zero.is_(True), "zero"),
+        else_="reported",
+    )
+    where = [grid.level == AreaLevel.GRID, in_subtree_path(grid.path, area_path)]
+    if status is not None:
+        where.append(state == status)
+    order = {"grid": grid.code, "village": village.code, "status": state}[sort]
+    base = (
+        select(grid.id, grid.name, village.name, grid.lead_name, grid.lead_phone)
+        .add_columns(state, DailyReport.submitted_at)
+        .outerjoin(village, village.id == grid.parent_id)
+        .outerjoin(DailyReport, report)
+        .where(*where)
+    )
+    total = await count_of(session, select(func.count()).select_from(base.subquery()))
+    rows = await session.execute(
+        base.order_by(order, grid.code).offset(page_offset(page)).limit(PAGE_SIZE)
+    )
+    return Page(
+        [
+            GridReportRow(gid, name, vname or "", lead or "", phone or "", st, at)
+            for gid, name, vname, lead, phone, st, at in rows.all()
+        ],
+        total,
+        page,
+    )

@@ -13,7 +13,8 @@ from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
 from server.areas.queries import Groups
 from server.people.models import Household
-from server.querying import count_of
+from server.people.rules import mask_phone
+from server.querying import PAGE_SIZE, Page, count_of, page_offset
 from server.visits.models import Campaign, Visit
 from server.visits.rules import coverage_ratio, format_percent
 from server.visits.values import VisitOutcome
@@ -148,3 +149,64 @@ async def coverage_by_group(
     return {
         gid: Coverage(total=int(n), visited=int(visited.get(gid, 0))) for gid, n in totals.items()
     }
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdRow:
+    """A household not yet visited this campaign: phone masked, its last attempt if any."""
+
+    id: str
+    head: str
+    address: str
+    phone: str
+    grid: str
+    attempts: int
+    last_attempt: datetime | None
+
+
+HOUSEHOLD_SORTS = ("grid", "head", "attempts")
+
+
+async def unvisited_households(
+    session: AsyncSession,
+    area_path: str,
+    campaign: Campaign | None,
+    until: datetime,
+    sort: str,
+    page: int,
+) -> Page[HouseholdRow]:
+    """Households under `area_path` that no visit of the campaign before `until` found at
+    home, with the campaign's attempts so far; every household when no campaign runs."""
+    found = select(Visit.household_id)
+    attempt = [
+        Visit.household_id == Household.id,
+        Visit.deleted.is_(False),
+        Visit.visited_at < until,
+    ]
+    if campaign is not None:
+        found = found.where(_visited_in(campaign), Visit.visited_at < until)
+        attempt.append(Visit.visited_at >= campaign.starts_on)
+    attempts = select(func.count(Visit.id)).where(*attempt).scalar_subquery()
+    last = select(func.max(Visit.visited_at)).where(*attempt).scalar_subquery()
+    where = [Household.deleted.is_(False), in_subtree_path(Area.path, area_path)]
+    if campaign is not None:
+        where.append(Household.id.not_in(found))
+    base = (
+        select(Household.id, Household.head_name, Household.address, Household.phone)
+        .add_columns(Area.name, attempts.label("attempts"), last.label("last"))
+        .join(Area, Area.id == Household.area_id)
+        .where(*where)
+    )
+    total = await count_of(session, select(func.count()).select_from(base.subquery()))
+    order = {"grid": Area.code, "head": Household.head_name, "attempts": attempts.desc()}[sort]
+    rows = await session.execute(
+        base.order_by(order, Household.id).offset(page_offset(page)).limit(PAGE_SIZE)
+    )
+    return Page(
+        [
+            HouseholdRow(str(hid), head, address, mask_phone(phone), grid, int(n or 0), at)
+            for hid, head, address, phone, grid, n, at in rows.all()
+        ],
+        total,
+        page,
+    )

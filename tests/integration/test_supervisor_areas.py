@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.config import Settings
 from server.seed import DEMO_PASSWORD, Scale, seed_demo
 from server.web import areas as areas_page
+from server.web import lists as lists_page
 from server.web.areas import day_bounds, pick_day
 from server.errors import BadInput
 from tests.factories import sign_in
@@ -59,7 +60,8 @@ def figures(html: str) -> dict[int, dict[str, str]]:
 @pytest.fixture
 async def demo(settings: Settings, db: DB, monkeypatch: pytest.MonkeyPatch) -> None:
     await seed_demo(settings, seed=3, today=TODAY, scale=SMALL)
-    monkeypatch.setattr(areas_page, "utcnow", lambda: NOW)
+    for page in (areas_page, lists_page):
+        monkeypatch.setattr(page, "utcnow", lambda: NOW)
 
 
 async def scalar(db: DB, sql: str, **params: Any) -> Any:
@@ -232,7 +234,7 @@ async def test_drill_down_links_and_scope(client: Client, db: DB, demo: None) ->
     page = await client.get(f"/areas/{county_id}?day=2026-01-18")
     town_id = (await children(db, county_id))[0][0]
     assert f'href="/areas/{town_id}?day=2026-01-18"' in page.text
-    assert f"/lists/reports?area={town_id}&amp;day=2026-01-18" in page.text
+    assert f"/lists/reports?area={town_id}&amp;day=2026-01-18&amp;status=missing" in page.text
     async with db() as s:
         city = (await s.execute(text("SELECT id FROM areas WHERE level = 'city'"))).scalar_one()
     outside = await client.get(f"/areas/{city}")
