@@ -17,11 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.config import Settings
+from server.errors import BadInput
 from server.seed import DEMO_PASSWORD, Scale, seed_demo
 from server.web import areas as areas_page
 from server.web import lists as lists_page
 from server.web.areas import day_bounds, pick_day
-from server.errors import BadInput
 from tests.factories import sign_in
 
 pytestmark = pytest.mark.slow

@@ -23,9 +23,9 @@ from tests.integration.test_supervisor_areas import (
     SUPERVISOR,
     TODAY,
     county,
-    demo,  # noqa: F401  (the fixture)
     scalar,
 )
+from tests.integration.test_supervisor_areas import demo as demo_fixture  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ async def get_list(client: Client, query: str, **headers: Any) -> str:
 
 
 async def test_daily_report_lists_match_sql_and_show_lead_phones_whole(
-    client: Client, db: DB, demo: None
+    client: Client, db: DB, demo_fixture: None
 ) -> None:
     county_id, path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
@@ -77,7 +77,7 @@ async def test_daily_report_lists_match_sql_and_show_lead_phones_whole(
 
 
 async def test_arrivals_flag_every_high_risk_returnee_without_central_quarantine(
-    client: Client, db: DB, demo: None
+    client: Client, db: DB, demo_fixture: None
 ) -> None:
     county_id, path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
@@ -108,7 +108,7 @@ async def test_arrivals_flag_every_high_risk_returnee_without_central_quarantine
 
 
 async def test_measure_unvisited_and_fever_lists_match_sql(
-    client: Client, db: DB, settings: Settings, demo: None
+    client: Client, db: DB, settings: Settings, demo_fixture: None
 ) -> None:
     county_id, path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
@@ -163,15 +163,19 @@ async def test_measure_unvisited_and_fever_lists_match_sql(
     assert total(await get_list(client, f"fever?area={county_id}&day={day}")) == fever
 
 
-async def test_sorting_paging_and_the_htmx_fragment(client: Client, db: DB, demo: None) -> None:
+async def test_sorting_paging_and_the_htmx_fragment(
+    client: Client, db: DB, demo_fixture: None
+) -> None:
     county_id, _path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
     whole = await get_list(client, f"unvisited?area={county_id}&sort=head")
-    assert "<html" in whole and 'id="list"' in whole
+    assert "<html" in whole
+    assert 'id="list"' in whole
     fragment = await get_list(
         client, f"unvisited?area={county_id}&sort=head&page=2", **{"HX-Request": "true"}
     )
-    assert "<html" not in fragment and fragment.lstrip().startswith(("{#", "<section"))
+    assert "<html" not in fragment
+    assert fragment.lstrip().startswith(("{#", "<section"))
     assert "page=3" in fragment or "page=1" in fragment
 
 
@@ -189,7 +193,7 @@ async def test_sorting_paging_and_the_htmx_fragment(client: Client, db: DB, demo
     ],
 )
 async def test_bad_list_queries_answer_4xx(
-    client: Client, db: DB, demo: None, query: str, status: int
+    client: Client, db: DB, demo_fixture: None, query: str, status: int
 ) -> None:
     county_id, _path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
@@ -198,7 +202,7 @@ async def test_bad_list_queries_answer_4xx(
 
 
 async def test_person_page_shows_whole_values_and_audits_the_read(
-    client: Client, db: DB, demo: None
+    client: Client, db: DB, demo_fixture: None
 ) -> None:
     _county_id, path = await county(db)
     async with db() as s:
@@ -218,7 +222,8 @@ async def test_person_page_shows_whole_values_and_audits_the_read(
     )
     page = await client.get(f"/persons/{pid}")
     assert page.status_code == 200, page.text
-    assert id_number in page.text and f'href="tel:{phone}"' in page.text
+    assert id_number in page.text
+    assert f'href="tel:{phone}"' in page.text
     after = await scalar(
         db, "SELECT count(*) FROM audit_log WHERE action = 'read' AND entity = 'persons'"
     )
