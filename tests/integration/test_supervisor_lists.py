@@ -27,7 +27,7 @@ from tests.integration.test_supervisor_areas import (
 )
 from tests.integration.test_supervisor_areas import demo as demo_fixture  # noqa: F401
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("demo_fixture")]
 
 Client = AsyncTestClient[Litestar]
 DB = async_sessionmaker[AsyncSession]
@@ -47,7 +47,7 @@ async def get_list(client: Client, query: str, **headers: Any) -> str:
 
 
 async def test_daily_report_lists_match_sql_and_show_lead_phones_whole(
-    client: Client, db: DB, demo_fixture: None
+    client: Client, db: DB
 ) -> None:
     county_id, path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
@@ -77,7 +77,7 @@ async def test_daily_report_lists_match_sql_and_show_lead_phones_whole(
 
 
 async def test_arrivals_flag_every_high_risk_returnee_without_central_quarantine(
-    client: Client, db: DB, demo_fixture: None
+    client: Client, db: DB
 ) -> None:
     county_id, path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
@@ -108,7 +108,7 @@ async def test_arrivals_flag_every_high_risk_returnee_without_central_quarantine
 
 
 async def test_measure_unvisited_and_fever_lists_match_sql(
-    client: Client, db: DB, settings: Settings, demo_fixture: None
+    client: Client, db: DB, settings: Settings
 ) -> None:
     county_id, path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
@@ -163,9 +163,7 @@ async def test_measure_unvisited_and_fever_lists_match_sql(
     assert total(await get_list(client, f"fever?area={county_id}&day={day}")) == fever
 
 
-async def test_sorting_paging_and_the_htmx_fragment(
-    client: Client, db: DB, demo_fixture: None
-) -> None:
+async def test_sorting_paging_and_the_htmx_fragment(client: Client, db: DB) -> None:
     county_id, _path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
     whole = await get_list(client, f"unvisited?area={county_id}&sort=head")
@@ -192,18 +190,14 @@ async def test_sorting_paging_and_the_htmx_fragment(
         ("reports?area=999999", 404),
     ],
 )
-async def test_bad_list_queries_answer_4xx(
-    client: Client, db: DB, demo_fixture: None, query: str, status: int
-) -> None:
+async def test_bad_list_queries_answer_4xx(client: Client, db: DB, query: str, status: int) -> None:
     county_id, _path = await county(db)
     await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
     response = await client.get("/lists/" + query.format(c=county_id))
     assert response.status_code == status, response.text
 
 
-async def test_person_page_shows_whole_values_and_audits_the_read(
-    client: Client, db: DB, demo_fixture: None
-) -> None:
+async def test_person_page_shows_whole_values_and_audits_the_read(client: Client, db: DB) -> None:
     _county_id, path = await county(db)
     async with db() as s:
         pid, id_number, phone = (
