@@ -12,15 +12,20 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page
 
-from devkit.browser import VIEWPORT
 from server.config import DEFAULT_TIMEZONE
-from tests.e2e.conftest import ROOT, WAIT_MS, LiveServer, shot
+from tests.e2e.conftest import ROOT, SCREENSHOTS, WAIT_MS, LiveServer
 
 pytestmark = pytest.mark.e2e
 
 SUPERVISOR = "13800000004"  # the demo county's supervisor (server/seed)
 DEMO_PASSWORD = "demo1234"
 PHONE = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +58,7 @@ def signed_in(browser: Browser, server: LiveServer, viewport: dict[str, int]) ->
 def test_drill_down_from_the_county_to_a_grid_and_into_a_list(
     browser: Browser, demo_server: LiveServer
 ) -> None:
-    page = signed_in(browser, demo_server, VIEWPORT)
+    page = signed_in(browser, demo_server, DESKTOP)
     page.click("[data-link=drill-down]")
     page.wait_for_selector("table#children")
     assert "示范县" in page.locator("h1").inner_text() or page.locator("h1").inner_text()
