@@ -45,6 +45,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.sync.routes import ROUTES as sync_routes
     from server.web.areas import ROUTES as area_routes
     from server.web.conflicts import ROUTES as conflict_routes
+    from server.web.exports import ROUTES as export_routes
     from server.web.lists import ROUTES as list_routes
     from server.web.persons import ROUTES as person_routes
     from server.web.pwa import ROUTES as pwa_routes
@@ -59,6 +60,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *list_routes,
         *person_routes,
         *conflict_routes,
+        *export_routes,
         *pwa_routes,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], send_as_attachment=False

@@ -9,11 +9,12 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
 from server.areas.queries import Groups
-from server.people.models import Person
+from server.people.models import Household, Person
 from server.people.rules import (
     SPECIAL_REPORT_CATEGORIES,
     certificate_state,
@@ -212,3 +213,38 @@ async def returnees(
     }
     found.sort(key=keys[sort], reverse=sort in {"arrival", "entered"})
     return Page(found[page_offset(page) : page_offset(page) + PAGE_SIZE], len(found), page)
+
+
+#: the household and person ledger (台账) as exported: one row per person (a household
+#: with nobody entered yet gets one row of its own), in the paper ledger's order
+LEDGER_HEADERS = (
+    "镇（街道）", "村（社区）", "网格", "户主", "地址", "门牌号", "户联系电话",
+    "姓名", "性别", "出生年份", "身份证号", "联系电话", "与户主关系", "人员类别",
+    "抵达日期", "来源地", "核酸证明日期", "管控措施", "备注",
+)  # fmt: skip
+
+
+def ledger_columns(town: Any, village: Any, grid: Any) -> tuple[Any, ...]:
+    # one column per header above, in the same order
+    return (
+        town.name, village.name, grid.name, Household.head_name, Household.address,
+        Household.doorplate, Household.phone, Person.name, Person.sex, Person.birth_year,
+        Person.id_number, Person.phone, Person.relation, Person.category,
+        Person.arrival_date, Person.origin, Person.certificate_date, Person.measure,
+        Person.notes,
+    )  # fmt: skip
+
+
+def ledger_stmt(area_path: str) -> Any:
+    """The ledger's rows under `area_path`, in area and household order (for streaming)."""
+    grid, village, town = aliased(Area), aliased(Area), aliased(Area)
+    return (
+        select(*ledger_columns(town, village, grid))
+        .select_from(Household)
+        .join(grid, grid.id == Household.area_id)
+        .outerjoin(village, village.id == grid.parent_id)
+        .outerjoin(town, town.id == village.parent_id)
+        .outerjoin(Person, and_(Person.household_id == Household.id, Person.deleted.is_(False)))
+        .where(Household.deleted.is_(False), in_subtree_path(grid.path, area_path))
+        .order_by(grid.code, Household.created_at, Household.id, Person.created_at)
+    )
