@@ -44,6 +44,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.health import ROUTES as health_routes
     from server.sync.routes import ROUTES as sync_routes
     from server.web.areas import ROUTES as area_routes
+    from server.web.audit_view import ROUTES as audit_routes
     from server.web.conflicts import ROUTES as conflict_routes
     from server.web.exports import ROUTES as export_routes
     from server.web.lists import ROUTES as list_routes
@@ -61,6 +62,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *person_routes,
         *conflict_routes,
         *export_routes,
+        *audit_routes,
         *pwa_routes,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], send_as_attachment=False

@@ -121,3 +121,34 @@ async def test_exports_stay_in_the_area(client: Any, db: Any) -> None:
     await sign_in(client, PHONE)
     assert (await client.get(f"/export/ledger?area={tree['city'].id}")).status_code == 404
     assert (await client.get("/export/daily?area=x")).status_code == 400
+
+
+async def test_audit_page_shows_reads_and_exports_filtered(client: Any, db: Any) -> None:
+    tree = await seeded(db)
+    async with db() as s:
+        from server.people.models import Person
+
+        person = (await s.execute(select(Person).where(Person.name == "王小明"))).scalar_one()
+    await sign_in(client, PHONE)
+    assert (await client.get(f"/persons/{person.id}")).status_code == 200
+    assert (await client.get(f"/export/daily?area={tree['county'].id}")).status_code == 200
+    page = await client.get("/audit")
+    assert page.status_code == 200, page.text
+    assert 'data-action="read"' in page.text
+    assert 'data-action="export"' in page.text
+    one = await client.get(f"/audit?record={person.id}")
+    assert one.text.count("<tr data-action=") == 1
+    assert 'data-action="read"' in one.text
+    by_day = await client.get("/audit?from=2000-01-01&to=2000-01-02")
+    assert by_day.text.count("<tr data-action=") == 0
+    assert (await client.get("/audit?user=abc")).status_code == 400
+    assert (await client.get("/audit?from=yesterday")).status_code == 400
+    assert (await client.get(f"/audit?area={tree['city'].id}")).status_code == 404
+
+
+async def test_audit_page_is_for_reviewers(client: Any, db: Any) -> None:
+    async with transaction(db) as s:
+        tree = await make_area_tree(s)
+        await make_user(s, "grid_worker", tree["grid"], phone=PHONE)
+    await sign_in(client, PHONE)
+    assert (await client.get("/audit")).status_code == 403
