@@ -43,6 +43,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.accounts.routes import ROUTES as account_routes
     from server.health import ROUTES as health_routes
     from server.sync.routes import ROUTES as sync_routes
+    from server.web.activity import ROUTES as activity_routes
     from server.web.areas import ROUTES as area_routes
     from server.web.audit_view import ROUTES as audit_routes
     from server.web.conflicts import ROUTES as conflict_routes
@@ -63,6 +64,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *conflict_routes,
         *export_routes,
         *audit_routes,
+        *activity_routes,
         *pwa_routes,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], send_as_attachment=False
