@@ -204,3 +204,22 @@ async def grid_reports(
         total,
         page,
     )
+
+
+async def reports_per_day(
+    session: AsyncSession, area_path: str, first: date, last: date
+) -> dict[date, int]:
+    """Grid reports (with figures or zero) per day in [first, last] under `area_path`."""
+    rows = await session.execute(
+        select(DailyReport.report_date, func.count(DailyReport.id))
+        .join(Area, Area.id == DailyReport.area_id)
+        .where(
+            Area.level == AreaLevel.GRID,
+            in_subtree_path(Area.path, area_path),
+            DailyReport.deleted.is_(False),
+            DailyReport.report_date >= first,
+            DailyReport.report_date <= last,
+        )
+        .group_by(DailyReport.report_date)
+    )
+    return {day: int(n) for day, n in rows.all()}

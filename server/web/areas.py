@@ -32,9 +32,10 @@ from server.fever.queries import GroupFever, fever_by_group
 from server.i18n import gettext as _
 from server.people.queries import arrivals_by_group
 from server.quarantine.queries import GroupChecks, checks_by_group, measures_by_group
-from server.reports.queries import GroupReports, reports_by_group
+from server.reports.queries import GroupReports, reports_by_group, reports_per_day
 from server.timeutil import local_today
 from server.visits.queries import Coverage, coverage_by_group, current_campaign
+from server.web.charts import Bar, bar_chart
 
 #: how far back the date picker goes (today included)
 DAYS_BACK = 30
@@ -147,6 +148,19 @@ async def area_page(
     picked = pick_day(day, local_today(now, settings.timezone))
     area = await area_in_scope(session, identity.principal, area_id)
     view = await drill_down(session, identity.principal, area, picked, settings.timezone, now)
+    first = picked - timedelta(days=13)
+    per_day = await reports_per_day(session, area.path, first, picked)
+    grids = view.own.reports.grids
+    compliance = [
+        Bar(
+            (first + timedelta(days=i)).strftime("%m-%d"),
+            per_day.get(first + timedelta(days=i), 0),
+            f"{per_day.get(first + timedelta(days=i), 0)}/{grids}",
+            warn=per_day.get(first + timedelta(days=i), 0) < grids,
+        )
+        for i in range(14)
+    ]
+    coverage = [Bar(r.area.name, r.coverage.ratio, r.coverage.percent) for r in view.children]
     return Template(
         template_name="supervisor/area.html",
         context={
@@ -158,6 +172,11 @@ async def area_page(
             ],
             "view": view,
             "earliest": view.today - timedelta(days=DAYS_BACK - 1),
+            "compliance": compliance,
+            "compliance_svg": bar_chart(compliance, maximum=grids, title="日报"),
+            "coverage_svg": bar_chart(coverage, maximum=1.0, title="入户率")
+            if coverage and view.has_campaign
+            else None,
         },
     )
 
