@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 ROW_H = 22
-LABEL_W = 96
-BAR_W = 200
-VALUE_W = 64
+LABEL_W = 64
+BAR_W = 150
+VALUE_W = 56
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ def bar_chart(bars: Sequence[Bar], *, maximum: float, title: str) -> Markup:
         fill = "#b3261e" if bar.warn else "#0b6e4f"
         parts.append(
             f'<text x="{LABEL_W - 4}" y="{y + 15}" text-anchor="end" font-size="12">'
-            f"{escape(bar.label[:8])}</text>"
+            f"{escape(bar.label[:5])}</text>"
             f'<rect x="{LABEL_W}" y="{y + 4}" width="{BAR_W}" height="{ROW_H - 8}" fill="#e0e3e1"/>'
             f'<rect x="{LABEL_W}" y="{y + 4}" width="{length}" height="{ROW_H - 8}" fill="{fill}"/>'
             f'<text x="{LABEL_W + BAR_W + 4}" y="{y + 15}" font-size="12">{escape(bar.text)}</text>'
