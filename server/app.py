@@ -46,8 +46,15 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.accounts.routes import ROUTES as account_routes
     from server.health import ROUTES as health_routes
     from server.sync.routes import ROUTES as sync_routes
+    from server.web.activity import ROUTES as activity_routes
     from server.web.alerts import ROUTES as alert_routes
+    from server.web.areas import ROUTES as area_routes
+    from server.web.audit_view import ROUTES as audit_routes
+    from server.web.conflicts import ROUTES as conflict_routes
+    from server.web.exports import ROUTES as export_routes
     from server.web.inbox import ROUTES as inbox_routes
+    from server.web.lists import ROUTES as list_routes
+    from server.web.persons import ROUTES as person_routes
     from server.web.pwa import ROUTES as pwa_routes
     from server.web.routes import ROUTES as page_routes
 
@@ -58,6 +65,13 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *page_routes,
         *inbox_routes,
         *alert_routes,
+        *area_routes,
+        *list_routes,
+        *person_routes,
+        *conflict_routes,
+        *export_routes,
+        *audit_routes,
+        *activity_routes,
         *pwa_routes,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], send_as_attachment=False

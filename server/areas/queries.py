@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, literal, select
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
 
@@ -16,3 +20,59 @@ async def area_trail(session: AsyncSession, area_path: str) -> list[str]:
         .order_by(func.length(Area.path))
     )
     return [name for (name,) in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class Groups:
+    """An area and its children as groups of one GROUP BY: ``group`` is the area itself or
+    one of its children, ``home`` any area under that group. A figure joins its table on
+    ``home.id`` and groups by ``group.id``: the area's own row and a row per child come
+    back from one statement, however many children there are."""
+
+    area_id: int
+    group: Any
+    home: Any
+
+    @property
+    def where(self) -> ColumnElement[bool]:
+        return or_(self.group.id == self.area_id, self.group.parent_id == self.area_id)
+
+    @property
+    def under(self) -> ColumnElement[bool]:
+        # a column-to-column prefix: each home lies under every group whose path starts it
+        under: ColumnElement[bool] = self.home.path.startswith(self.group.path)
+        return under
+
+
+def groups_of(area_id: int) -> Groups:
+    return Groups(area_id, aliased(Area), aliased(Area))
+
+
+@dataclass(frozen=True, slots=True)
+class ChildArea:
+    id: int
+    name: str
+    level: str
+    lead_name: str | None
+    lead_phone: str | None
+    path: str
+
+
+async def area_and_children(session: AsyncSession, area_id: int) -> list[ChildArea]:
+    """The area first, then its children in code order (one statement)."""
+    rows = await session.execute(
+        select(Area.id, Area.name, Area.level, Area.lead_name, Area.lead_phone, Area.path)
+        .where(or_(Area.id == area_id, Area.parent_id == area_id))
+        .order_by(case((Area.id == area_id, 0), else_=1), Area.code)
+    )
+    return [ChildArea(*row) for row in rows.all()]
+
+
+async def area_ancestors(session: AsyncSession, area_path: str) -> list[ChildArea]:
+    """The areas from the root down to the area itself (for a trail of links)."""
+    rows = await session.execute(
+        select(Area.id, Area.name, Area.level, Area.lead_name, Area.lead_phone, Area.path)
+        .where(literal(area_path).startswith(Area.path))
+        .order_by(func.length(Area.path))
+    )
+    return [ChildArea(*row) for row in rows.all()]

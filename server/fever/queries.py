@@ -9,12 +9,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guard import Principal, in_subtree
+from server.accounts.guard import Principal, in_subtree, in_subtree_path
+from server.areas.models import Area
+from server.areas.queries import Groups
 from server.fever.models import FeverReport
 from server.fever.rules import REPORT_DEADLINE, report_timeliness
 from server.fever.values import FeverState
 from server.people.rules import mask_phone
-from server.querying import LIST_LIMIT, count_of, counts_by
+from server.querying import LIST_LIMIT, PAGE_SIZE, Page, count_of, counts_by, page_offset
 
 #: window for "late" fever reports
 LATE_WINDOW = timedelta(days=7)
@@ -109,4 +111,107 @@ async def late_fever_reports(session: AsyncSession, principal: Principal, now: d
     return sum(
         report_timeliness(seen, received, now) in {"late", "overdue"}
         for seen, received in rows.all()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupFever:
+    by_state: dict[str, int]
+    on_time: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_state.values())
+
+
+async def fever_by_group(
+    session: AsyncSession, groups: Groups, since: datetime, until: datetime, now: datetime
+) -> dict[int, GroupFever]:
+    """Reports of patients seen in [since, until) by state and how many came in time, per
+    group. One day's reports are few: the rows are read and the rule judges each."""
+    g, home = groups.group, groups.home
+    rows = await session.execute(
+        select(g.id, FeverReport.state, FeverReport.seen_at, FeverReport.received_at)
+        .join(home, groups.under)
+        .join(FeverReport, FeverReport.area_id == home.id)
+        .where(
+            groups.where,
+            FeverReport.deleted.is_(False),
+            FeverReport.seen_at >= since,
+            FeverReport.seen_at < until,
+        )
+    )
+    states: dict[int, dict[str, int]] = {}
+    on_time: dict[int, int] = {}
+    for gid, state, seen, received in rows.all():
+        counts = states.setdefault(gid, dict.fromkeys(FeverState, 0))
+        counts[state] = counts.get(state, 0) + 1
+        if report_timeliness(seen, received, now) == "on_time":
+            on_time[gid] = on_time.get(gid, 0) + 1
+    return {gid: GroupFever(by_state=s, on_time=on_time.get(gid, 0)) for gid, s in states.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class FeverListRow:
+    id: str
+    patient: str
+    phone: str
+    area: str
+    seen_at: datetime
+    received_at: datetime | None
+    state: str
+    timeliness: str
+
+
+FEVER_SORTS = ("seen", "state", "area")
+
+
+async def fever_reports_between(
+    session: AsyncSession,
+    area_path: str,
+    *,
+    since: datetime,
+    until: datetime,
+    state: str | None,
+    now: datetime,
+    sort: str,
+    page: int,
+) -> Page[FeverListRow]:
+    """Reports of patients seen in [since, until) under `area_path`, optionally in one
+    state; each judged on time or late by fever.rules.report_timeliness."""
+    where = [
+        FeverReport.deleted.is_(False),
+        FeverReport.seen_at >= since,
+        FeverReport.seen_at < until,
+        in_subtree_path(Area.path, area_path),
+    ]
+    if state is not None:
+        where.append(FeverReport.state == state)
+    base = (
+        select(FeverReport.id, FeverReport.patient_name, FeverReport.patient_phone, Area.name)
+        .add_columns(FeverReport.seen_at, FeverReport.received_at, FeverReport.state)
+        .join(Area, Area.id == FeverReport.area_id)
+        .where(*where)
+    )
+    total = await count_of(session, select(func.count()).select_from(base.subquery()))
+    order = {"seen": FeverReport.seen_at, "state": FeverReport.state, "area": Area.code}[sort]
+    rows = await session.execute(
+        base.order_by(order, FeverReport.id).offset(page_offset(page)).limit(PAGE_SIZE)
+    )
+    return Page(
+        [
+            FeverListRow(
+                str(rid),
+                name,
+                mask_phone(phone),
+                area,
+                seen,
+                received,
+                st,
+                report_timeliness(seen, received, now),
+            )
+            for rid, name, phone, area, seen, received, st in rows.all()
+        ],
+        total,
+        page,
     )

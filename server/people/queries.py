@@ -5,16 +5,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from server.accounts.guard import Principal, in_subtree
+from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
-from server.people.models import Person
-from server.people.rules import SPECIAL_REPORT_CATEGORIES, mask_id_number, mask_phone
-from server.people.values import MeasureKind
-from server.querying import LIST_LIMIT, count_of, counts_by
+from server.areas.queries import Groups
+from server.people.models import Household, Person
+from server.people.rules import (
+    SPECIAL_REPORT_CATEGORIES,
+    certificate_state,
+    mask_id_number,
+    mask_phone,
+    required_measure,
+)
+from server.people.values import MeasureKind, PersonCategory
+from server.querying import LIST_LIMIT, PAGE_SIZE, Page, count_of, counts_by, page_offset
 
 #: how far back "new high-risk arrivals" look
 ARRIVAL_WINDOW = timedelta(days=3)
@@ -92,3 +101,150 @@ async def high_risk_arrivals(
         for name, category, id_number, phone, arrival, area in rows.all()
     ]
     return Arrivals(count=count, latest=latest)
+
+
+async def arrivals_by_group(
+    session: AsyncSession, groups: Groups, until: datetime
+) -> dict[int, int]:
+    """High-risk arrivals (特报) entered in the 3 days before `until`, per group."""
+    g, home = groups.group, groups.home
+    rows = await session.execute(
+        select(g.id, func.count(Person.id))
+        .join(home, groups.under)
+        .join(Person, Person.area_id == home.id)
+        .where(
+            groups.where,
+            Person.deleted.is_(False),
+            Person.category.in_(SPECIAL_REPORT_CATEGORIES),
+            Person.created_at >= until - ARRIVAL_WINDOW,
+            Person.created_at < until,
+        )
+        .group_by(g.id)
+    )
+    return {gid: int(n) for gid, n in rows.all()}
+
+
+@dataclass(frozen=True, slots=True)
+class ReturneeRow:
+    """A returnee as the line list shows it: ID number and phone masked, the measure they
+    are under beside the one the rules require, and a flag when it falls short."""
+
+    id: str
+    name: str
+    category: str
+    id_number: str
+    phone: str
+    arrival_date: date | None
+    area: str
+    measure: str
+    required: str
+    entered_at: datetime
+
+    @property
+    def unmet(self) -> bool:
+        """Under no measure, or a lighter one, than the rules require."""
+        return MEASURE_STRENGTH[self.measure] < MEASURE_STRENGTH[self.required]
+
+
+#: how strict each measure is, to tell a lighter one than required
+MEASURE_STRENGTH: dict[str, int] = {
+    MeasureKind.NONE: 0,
+    MeasureKind.HEALTH_MONITORING: 1,
+    MeasureKind.HOME_QUARANTINE: 2,
+    MeasureKind.CENTRAL_QUARANTINE: 3,
+    MeasureKind.HOSPITAL: 4,
+}
+RETURNEE_CATEGORIES = tuple(c for c in PersonCategory if c != PersonCategory.RESIDENT)
+RETURNEE_SORTS = ("arrival", "entered", "name", "category")
+
+
+async def returnees(
+    session: AsyncSession,
+    area_path: str,
+    *,
+    today: date,
+    categories: tuple[str, ...],
+    entered_since: datetime | None,
+    until: datetime,
+    unmet_only: bool,
+    sort: str,
+    page: int,
+) -> Page[ReturneeRow]:
+    """Returnees under `area_path` of `categories`, entered before `until` (and since
+    `entered_since`), each judged by people.rules.required_measure. A county's returnees
+    are hundreds: they are read in one statement and judged, sorted and paged here."""
+    where = [
+        Person.deleted.is_(False),
+        Person.category.in_(categories),
+        Person.created_at < until,
+        in_subtree_path(Area.path, area_path),
+    ]
+    if entered_since is not None:
+        where.append(Person.created_at >= entered_since)
+    rows = await session.execute(
+        select(Person.id, Person.name, Person.category, Person.id_number, Person.phone)
+        .add_columns(Person.arrival_date, Area.name, Person.measure, Person.certificate_date)
+        .add_columns(Person.created_at)
+        .join(Area, Area.id == Person.area_id)
+        .where(*where)
+    )
+    found = [
+        ReturneeRow(
+            id=str(pid),
+            name=name,
+            category=category,
+            id_number=mask_id_number(id_number),
+            phone=mask_phone(phone),
+            arrival_date=arrival,
+            area=area,
+            measure=measure,
+            required=required_measure(category, certificate_state(cert, arrival, today)),
+            entered_at=entered,
+        )
+        for pid, name, category, id_number, phone, arrival, area, measure, cert, entered in rows
+    ]
+    if unmet_only:
+        found = [r for r in found if r.unmet]
+    keys: dict[str, Any] = {
+        "arrival": lambda r: (r.arrival_date or date.min, r.name),
+        "entered": lambda r: (r.entered_at, r.name),
+        "name": lambda r: r.name,
+        "category": lambda r: (r.category, r.name),
+    }
+    found.sort(key=keys[sort], reverse=sort in {"arrival", "entered"})
+    return Page(found[page_offset(page) : page_offset(page) + PAGE_SIZE], len(found), page)
+
+
+#: the household and person ledger (台账) as exported: one row per person (a household
+#: with nobody entered yet gets one row of its own), in the paper ledger's order
+LEDGER_HEADERS = (
+    "镇（街道）", "村（社区）", "网格", "户主", "地址", "门牌号", "户联系电话",
+    "姓名", "性别", "出生年份", "身份证号", "联系电话", "与户主关系", "人员类别",
+    "抵达日期", "来源地", "核酸证明日期", "管控措施", "备注",
+)  # fmt: skip
+
+
+def ledger_columns(town: Any, village: Any, grid: Any) -> tuple[Any, ...]:
+    # one column per header above, in the same order
+    return (
+        town.name, village.name, grid.name, Household.head_name, Household.address,
+        Household.doorplate, Household.phone, Person.name, Person.sex, Person.birth_year,
+        Person.id_number, Person.phone, Person.relation, Person.category,
+        Person.arrival_date, Person.origin, Person.certificate_date, Person.measure,
+        Person.notes,
+    )  # fmt: skip
+
+
+def ledger_stmt(area_path: str) -> Any:
+    """The ledger's rows under `area_path`, in area and household order (for streaming)."""
+    grid, village, town = aliased(Area), aliased(Area), aliased(Area)
+    return (
+        select(*ledger_columns(town, village, grid))
+        .select_from(Household)
+        .join(grid, grid.id == Household.area_id)
+        .outerjoin(village, village.id == grid.parent_id)
+        .outerjoin(town, town.id == village.parent_id)
+        .outerjoin(Person, and_(Person.household_id == Household.id, Person.deleted.is_(False)))
+        .where(Household.deleted.is_(False), in_subtree_path(grid.path, area_path))
+        .order_by(grid.code, Household.created_at, Household.id, Person.created_at)
+    )

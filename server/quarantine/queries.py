@@ -9,22 +9,27 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guard import Principal, in_subtree
+from server.accounts.guard import Principal, in_subtree, in_subtree_path
+from server.areas.models import Area
+from server.areas.queries import Groups
+from server.people.models import Person
 from server.quarantine.models import Check, Measure, Policy, Test
 from server.quarantine.rules import (
     DEFAULT_POLICIES,
     PolicyRule,
     checks_due,
+    day_number,
     missed_checks,
     schedule,
 )
 from server.quarantine.rules import tests_due as open_test_dates
 from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
-from server.querying import count_of
+from server.querying import PAGE_SIZE, Page, count_of, page_offset
 from server.timeutil import local_today
 
 #: measure kinds with a check schedule (hospital patients are followed by the hospital)
@@ -173,4 +178,227 @@ async def tests_due(
             taken[measure_id].append(local_today(sampled_at, timezone))
     return sum(
         1 for measure_id, plan in plans.items() if open_test_dates(plan, today, taken[measure_id])
+    )
+
+
+# --- per child area (server.areas.queries.Groups): one statement per figure -------------
+
+
+async def measures_by_group(
+    session: AsyncSession, groups: Groups, day: date
+) -> dict[int, dict[str, int]]:
+    """Measures under way on `day` (any kind, not cancelled) by kind, per group."""
+    g, home = groups.group, groups.home
+    rows = await session.execute(
+        select(g.id, Measure.kind, func.count(Measure.id))
+        .join(home, groups.under)
+        .join(Measure, Measure.area_id == home.id)
+        .where(
+            groups.where,
+            Measure.deleted.is_(False),
+            Measure.status != MeasureStatus.CANCELLED,
+            Measure.start_date <= day,
+            or_(Measure.end_date.is_(None), Measure.end_date > day),
+        )
+        .group_by(g.id, Measure.kind)
+    )
+    out: dict[int, dict[str, int]] = defaultdict(dict)
+    for gid, kind, n in rows.all():
+        out[gid][kind] = int(n)
+    return dict(out)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupChecks:
+    #: persons under a checked measure that day
+    under_check: int = 0
+    #: slots of the day not done: still due when the day is today, missed when it is past
+    not_done: int = 0
+
+
+async def checks_by_group(
+    session: AsyncSession, groups: Groups, day: date, today: date
+) -> dict[int, GroupChecks]:
+    """Check slots of `day` per group: still due (today) or missed (a finished day)."""
+    g, home = groups.group, groups.home
+    done = {
+        slot: func.max(case((Check.slot == slot, 1), else_=0)).label(slot) for slot in CheckSlot
+    }
+    per_measure = (
+        select(
+            g.id.label("gid"),
+            Measure.id,
+            func.coalesce(Policy.checks_per_day, len(CheckSlot)).label("per_day"),
+            *done.values(),
+        )
+        .join(home, groups.under)
+        .join(Measure, Measure.area_id == home.id)
+        .outerjoin(Policy, Policy.id == Measure.policy_id)
+        .outerjoin(
+            Check,
+            and_(
+                Check.measure_id == Measure.id,
+                Check.check_date == day,
+                Check.deleted.is_(False),
+            ),
+        )
+        .where(groups.where, _running_on(day))
+        .group_by(g.id, Measure.id, Policy.checks_per_day)
+        .subquery()
+    )
+    cols = [
+        per_measure.c.gid,
+        per_measure.c.per_day,
+        *(per_measure.c[slot] for slot in CheckSlot),
+    ]
+    rows = await session.execute(select(*cols, func.count()).group_by(*cols))
+    under: dict[int, int] = defaultdict(int)
+    open_: dict[int, int] = defaultdict(int)
+    for gid, per_day_raw, *flags, n in rows.all():
+        per_day = int(per_day_raw)
+        done_slots = {slot.value for slot, flag in zip(CheckSlot, flags, strict=True) if flag}
+        under[gid] += int(n)
+        if day >= today:
+            slots = len(checks_due(day, None, MeasureStatus.ACTIVE, day, done_slots, per_day))
+        else:
+            after = day + timedelta(days=1)
+            done_on = [(day, s) for s in done_slots]
+            slots = len(missed_checks(day, after, after, done_on, per_day))
+        open_[gid] += int(n) * slots
+    return {gid: GroupChecks(under_check=n, not_done=open_[gid]) for gid, n in under.items()}
+
+
+# --- line lists --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureRow:
+    """A person under a measure on a day: 第N天 of M, the day's open or missed check
+    slots, scheduled tests not taken, and the last check's temperature."""
+
+    person_id: str
+    name: str
+    kind: str
+    area: str
+    start_date: date
+    day_n: int
+    of_m: int | None
+    not_done: list[str]
+    tests_open: list[date]
+    last_temperature: float | None
+
+
+MEASURE_SORTS = ("start", "name", "kind", "area")
+
+
+async def measures_on(
+    session: AsyncSession,
+    area_path: str,
+    *,
+    day: date,
+    today: date,
+    timezone: str,
+    kind: str | None,
+    not_done_only: bool,
+    sort: str,
+    page: int,
+) -> Page[MeasureRow]:
+    """Persons under a checked measure running on `day` under `area_path` (optionally only
+    those with check slots not done that day): a count and one page, then the page's
+    checks and samples in two statements."""
+    done_count = (
+        select(func.count(func.distinct(Check.slot)))
+        .where(
+            Check.measure_id == Measure.id,
+            Check.check_date == day,
+            Check.deleted.is_(False),
+        )
+        .scalar_subquery()
+    )
+    per_day = func.coalesce(Policy.checks_per_day, len(CheckSlot))
+    where = [_running_on(day), in_subtree_path(Area.path, area_path)]
+    if kind is not None:
+        where.append(Measure.kind == kind)
+    if not_done_only:
+        where.append(done_count < per_day)
+    base = (
+        select(Measure.id, Person.id, Person.name, Measure.kind, Area.name, Measure.start_date)
+        .add_columns(Policy)
+        .join(Person, Person.id == Measure.person_id)
+        .join(Area, Area.id == Measure.area_id)
+        .outerjoin(Policy, Policy.id == Measure.policy_id)
+        .where(*where)
+    )
+    total = await count_of(session, select(func.count()).select_from(base.subquery()))
+    order = {
+        "start": Measure.start_date.desc(),
+        "name": Person.name,
+        "kind": Measure.kind,
+        "area": Area.code,
+    }[sort]
+    found = (
+        await session.execute(
+            base.order_by(order, Measure.id).offset(page_offset(page)).limit(PAGE_SIZE)
+        )
+    ).all()
+    ids = [row[0] for row in found]
+    done: dict[Any, set[str]] = defaultdict(set)
+    last_temp: dict[Any, float | None] = {}
+    taken: dict[Any, list[date]] = defaultdict(list)
+    if ids:
+        checks = await session.execute(
+            select(Check.measure_id, Check.check_date, Check.slot, Check.temperature)
+            .where(Check.measure_id.in_(ids), Check.deleted.is_(False), Check.check_date <= day)
+            .order_by(Check.check_date, Check.checked_at)
+        )
+        for mid, on, slot, temperature in checks.all():
+            if on == day:
+                done[mid].add(slot)
+            last_temp[mid] = temperature
+        samples = await session.execute(
+            select(Test.measure_id, Test.sampled_at).where(
+                Test.measure_id.in_(ids), Test.deleted.is_(False), Test.sampled_at.is_not(None)
+            )
+        )
+        for sampled_for, sampled in samples.all():
+            if sampled is not None:
+                taken[sampled_for].append(local_today(sampled, timezone))
+    rows = []
+    for mid, pid, name, kind_, area, start, policy in found:
+        per = policy.checks_per_day if policy else len(CheckSlot)
+        if day >= today:
+            open_slots = [str(s) for s in checks_due(start, None, "active", day, done[mid], per)]
+        else:
+            after = day + timedelta(days=1)
+            done_on = [(day, s) for s in done[mid]]
+            open_slots = [str(s) for _d, s in missed_checks(day, after, after, done_on, per)]
+        tests: list[date] = []
+        if policy is not None:
+            plan = schedule(_rule(policy), start)
+            tests = open_test_dates(plan, day, [d for d in taken[mid] if d <= day])
+        rows.append(
+            MeasureRow(
+                person_id=str(pid),
+                name=name,
+                kind=kind_,
+                area=area,
+                start_date=start,
+                day_n=day_number(start, day),
+                of_m=policy.duration_days if policy else None,
+                not_done=open_slots,
+                tests_open=tests,
+                last_temperature=last_temp.get(mid),
+            )
+        )
+    return Page(rows, total, page)
+
+
+def _rule(policy: Policy) -> PolicyRule:
+    return PolicyRule(
+        kind=policy.kind,
+        version=policy.version,
+        duration_days=policy.duration_days,
+        test_days=tuple(policy.test_days),
+        checks_per_day=policy.checks_per_day,
+        effective_from=policy.effective_from,
     )

@@ -11,8 +11,10 @@ from sqlalchemy.orm import aliased
 
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
+from server.areas.queries import Groups
 from server.people.models import Household
-from server.querying import count_of
+from server.people.rules import mask_phone
+from server.querying import PAGE_SIZE, Page, count_of, page_offset
 from server.visits.models import Campaign, Visit
 from server.visits.rules import coverage_ratio, format_percent
 from server.visits.values import VisitOutcome
@@ -113,3 +115,98 @@ async def coverage_by_level(
         AreaCoverage(name, Coverage(total=totals.get(aid, 0), visited=visited.get(aid, 0)))
         for aid, name in areas.all()
     ]
+
+
+async def coverage_by_group(
+    session: AsyncSession, groups: Groups, campaign: Campaign | None, until: datetime
+) -> dict[int, Coverage]:
+    """Household coverage of an area and each child (server.areas.queries.Groups), counting
+    the campaign's visits made before `until` (the end of the picked day)."""
+    g, home = groups.group, groups.home
+    base = (
+        select(g.id, func.count(func.distinct(Household.id)))
+        .join(home, groups.under)
+        .join(Household, Household.area_id == home.id)
+        .where(groups.where, Household.deleted.is_(False))
+    )
+    totals: dict[int, int] = dict((await session.execute(base.group_by(g.id))).all())
+    visited: dict[int, int] = {}
+    if campaign is not None:
+        stmt = (
+            select(g.id, func.count(func.distinct(Visit.household_id)))
+            .join(home, groups.under)
+            .join(Household, Household.area_id == home.id)
+            .join(Visit, Visit.household_id == Household.id)
+            .where(
+                groups.where,
+                Household.deleted.is_(False),
+                _visited_in(campaign),
+                Visit.visited_at < until,
+            )
+            .group_by(g.id)
+        )
+        visited = dict((await session.execute(stmt)).all())
+    return {
+        gid: Coverage(total=int(n), visited=int(visited.get(gid, 0))) for gid, n in totals.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdRow:
+    """A household not yet visited this campaign: phone masked, its last attempt if any."""
+
+    id: str
+    head: str
+    address: str
+    phone: str
+    grid: str
+    attempts: int
+    last_attempt: datetime | None
+
+
+HOUSEHOLD_SORTS = ("grid", "head", "attempts")
+
+
+async def unvisited_households(
+    session: AsyncSession,
+    area_path: str,
+    campaign: Campaign | None,
+    until: datetime,
+    sort: str,
+    page: int,
+) -> Page[HouseholdRow]:
+    """Households under `area_path` that no visit of the campaign before `until` found at
+    home, with the campaign's attempts so far; every household when no campaign runs."""
+    found = select(Visit.household_id)
+    attempt = [
+        Visit.household_id == Household.id,
+        Visit.deleted.is_(False),
+        Visit.visited_at < until,
+    ]
+    if campaign is not None:
+        found = found.where(_visited_in(campaign), Visit.visited_at < until)
+        attempt.append(Visit.visited_at >= campaign.starts_on)
+    attempts = select(func.count(Visit.id)).where(*attempt).scalar_subquery()
+    last = select(func.max(Visit.visited_at)).where(*attempt).scalar_subquery()
+    where = [Household.deleted.is_(False), in_subtree_path(Area.path, area_path)]
+    if campaign is not None:
+        where.append(Household.id.not_in(found))
+    base = (
+        select(Household.id, Household.head_name, Household.address, Household.phone)
+        .add_columns(Area.name, attempts.label("attempts"), last.label("last"))
+        .join(Area, Area.id == Household.area_id)
+        .where(*where)
+    )
+    total = await count_of(session, select(func.count()).select_from(base.subquery()))
+    order = {"grid": Area.code, "head": Household.head_name, "attempts": attempts.desc()}[sort]
+    rows = await session.execute(
+        base.order_by(order, Household.id).offset(page_offset(page)).limit(PAGE_SIZE)
+    )
+    return Page(
+        [
+            HouseholdRow(str(hid), head, address, mask_phone(phone), grid, int(n or 0), at)
+            for hid, head, address, phone, grid, n, at in rows.all()
+        ],
+        total,
+        page,
+    )

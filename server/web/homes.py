@@ -175,6 +175,8 @@ async def township_home(
 
 @dataclass(frozen=True, slots=True)
 class SupervisorHome:
+    #: the supervisor's own area: the drill-down starts there
+    area_id: int
     campaign: Campaign | None
     coverage: Coverage
     by_town: list[AreaCoverage]
@@ -203,6 +205,7 @@ async def supervisor_home(
     today = local_today(now, settings.timezone)
     campaign = await current_campaign(session, principal.area_path, now)
     return SupervisorHome(
+        area_id=principal.area_id,
         campaign=campaign,
         coverage=await coverage_of(session, principal, campaign),
         by_town=await coverage_by_level(session, principal, AreaLevel.TOWN, campaign),

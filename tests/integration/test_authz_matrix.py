@@ -351,6 +351,30 @@ async def conflict_decide(w: World, who: str | None, place: str | None) -> Outco
     return response.status_code
 
 
+# --- the supervisor workspace (server/web/areas.py, lists.py, persons.py, conflicts.py,
+# exports.py, audit_view.py, activity.py) ---------------------------------------------
+
+
+def area_get(template: str) -> Callable[[World, str | None, str | None], Any]:
+    """GET a page about the caller's own, sibling or parent area (``{area}`` in the path)."""
+
+    async def call(w: World, who: str | None, place: str | None) -> Outcome:
+        area = w.place_area(who or "supervisor", place or "own")
+        path = template.format(area=area.id)
+        return (await w.client.get(path, headers=w.cookie(who), follow_redirects=False)).status_code
+
+    return call
+
+
+async def conflict_page_decide(w: World, who: str | None, place: str | None) -> Outcome:
+    conflict = await w.conflict_at(w.place_grid(who or "supervisor", place or "own"))
+    data = {"action": "reject", **({"csrf_token": w.csrf(who)} if who else {})}
+    response = await w.client.post(
+        f"/conflicts/{conflict}/decide", data=data, headers=w.cookie(who), follow_redirects=False
+    )
+    return response.status_code
+
+
 def _dev(w: World, who: str) -> Dev:
     return Dev(w.client, w.tokens[who], uuid.uuid4(), w.users[who])
 
@@ -552,6 +576,45 @@ MATRIX: dict[tuple[str, str], Entry] = {
         ),
         places=PLACES,
     ),
+    # the supervisor workspace: reviewers, in their subtree only (another area is 404)
+    ("GET", "/areas/{area_id:int}"): Entry(
+        area_get("/areas/{area}"),
+        _scoped(_roles((200, 404, 404), (403, 403, 403)), 303),
+        places=PLACES,
+    ),
+    ("GET", "/lists/{kind:str}"): Entry(
+        area_get("/lists/reports?area={area}"),
+        _scoped(_roles((200, 404, 404), (403, 403, 403)), 303),
+        places=PLACES,
+    ),
+    ("GET", "/export/ledger"): Entry(
+        area_get("/export/ledger?area={area}&format=csv"),
+        _scoped(_roles((200, 404, 404), (403, 403, 403)), 303),
+        places=PLACES,
+    ),
+    ("GET", "/export/daily"): Entry(
+        area_get("/export/daily?area={area}"),
+        _scoped(_roles((200, 404, 404), (403, 403, 403)), 303),
+        places=PLACES,
+    ),
+    ("GET", "/activity"): Entry(
+        area_get("/activity?area={area}"),
+        _scoped(_roles((200, 404, 404), (403, 403, 403)), 303),
+        places=PLACES,
+    ),
+    ("GET", "/persons/{person_id:str}"): Entry(
+        get(f"/persons/{uuid.UUID(int=7)}"),
+        {None: 303, "supervisor": 404, "admin": 404, ALL: 403},
+    ),
+    ("GET", "/conflicts"): Entry(
+        get("/conflicts"), {None: 303, "supervisor": 200, "admin": 200, ALL: 403}
+    ),
+    ("POST", "/conflicts/{conflict_id:uuid}/decide"): Entry(
+        conflict_page_decide,
+        _scoped(_roles((303, 403, 403), (403, 403, 403)), 303),
+        places=PLACES,
+    ),
+    ("GET", "/audit"): Entry(get("/audit"), {None: 303, "supervisor": 200, "admin": 200, ALL: 403}),
     # sync: every role pulls its own area's records only; ledger writers write their own area
     ("POST", "/api/sync"): Entry(
         sync_pull,
