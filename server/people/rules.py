@@ -82,3 +82,36 @@ def is_fever(temperature: float | None) -> bool:
     if temperature is None or math.isnan(temperature):
         return False
     return round(temperature, 1) >= FEVER_THRESHOLD_C
+
+
+# --- resident ID numbers (GB 11643-1999) -------------------------------------------------
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+
+def check_id_number(text: str) -> tuple[bool, str, int | None, str | None]:
+    """Check an 18-character resident ID number: ``(ok, reason, birth_year, sex)``.
+
+    ``reason`` is "" when ok, else one of "length", "characters", "birth_date",
+    "checksum". The check character is ISO 7064 MOD 11-2 over the first 17 digits ("X"
+    stands for 10; a lower-case "x" is accepted, as people type it). The birth date is
+    digits 7 to 14 and must be a real date from 1880 on; the 17th digit is odd for men,
+    even for women. Birth year and sex are returned only for a valid number.
+    """
+    value = text.strip().upper()
+    if len(value) != 18:
+        return False, "length", None, None
+    if not value[:17].isdigit() or not value[:17].isascii() or value[17] not in "0123456789X":
+        return False, "characters", None, None
+    year, month, day = int(value[6:10]), int(value[10:12]), int(value[12:14])
+    try:
+        born = date(year, month, day)
+    except ValueError:
+        return False, "birth_date", None, None
+    if born.year < 1880:
+        return False, "birth_date", None, None
+    total = sum(int(digit) * weight for digit, weight in zip(value, _ID_WEIGHTS, strict=False))
+    if _ID_CHECK[total % 11] != value[17]:
+        return False, "checksum", None, None
+    return True, "", year, "male" if int(value[16]) % 2 else "female"
