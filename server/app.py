@@ -44,6 +44,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.health import ROUTES as health_routes
     from server.sync.routes import ROUTES as sync_routes
     from server.web.pwa import ROUTES as pwa_routes
+    from server.web.admin import ROUTES as admin_routes
     from server.web.routes import ROUTES as page_routes
 
     return [
@@ -51,6 +52,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *account_routes,
         *sync_routes,
         *page_routes,
+        *admin_routes,
         *pwa_routes,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], send_as_attachment=False
