@@ -43,8 +43,8 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.accounts.routes import ROUTES as account_routes
     from server.health import ROUTES as health_routes
     from server.sync.routes import ROUTES as sync_routes
-    from server.web.pwa import ROUTES as pwa_routes
     from server.web.admin import ROUTES as admin_routes
+    from server.web.pwa import ROUTES as pwa_routes
     from server.web.routes import ROUTES as page_routes
 
     return [

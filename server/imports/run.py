@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -108,10 +108,10 @@ async def load_facts(
     wanted = sorted({str(r.get("id_number") or "").strip().upper() for _, r in rows} - {""})
     persons: dict[str, Existing] = {}
     for numbers in _chunks(wanted, _IN_CHUNK):
-        result = await session.execute(
+        found = await session.execute(
             select(Person).where(Person.id_number.in_(numbers), Person.deleted.is_(False))
         )
-        for p in result.scalars():
+        for p in found.scalars():
             values = {f: _jsonable(getattr(p, f)) for f in PERSON_FIELDS}
             scope = paths.get(p.area_id, False)
             persons[p.id_number or ""] = Existing(str(p.id), p.rev, p.area_id, scope, values)
@@ -125,7 +125,8 @@ async def check_file(
     sheet = await anyio.to_thread.run_sync(read_sheet, content, filename)
     facts = await load_facts(session, principal, sheet.rows, today)
     categories = category_codes(lambda code: label(code, "category"))
-    plan = await anyio.to_thread.run_sync(plan_import, sheet.rows, facts, categories)
+    rows: list[tuple[int, Mapping[str, Any]]] = list(sheet.rows)
+    plan = await anyio.to_thread.run_sync(lambda: plan_import(rows, facts, categories))
     return plan, sheet.ignored
 
 

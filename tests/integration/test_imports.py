@@ -194,3 +194,27 @@ async def test_a_50000_row_file(db: Any, client: Any) -> None:
     assert await counts(db) == (12_500, 50_000)
     again = await check(db, admin, content)
     assert (again.writes, again.unchanged) == ([], 50_000)
+
+
+async def test_the_command_line_import_gives_the_same_report(
+    db: Any, settings: Any, tmp_path: Any
+) -> None:
+    from server.imports.cli import import_cli
+
+    w = await make_world(db)
+    code = w.areas["grid"].code
+    bad = people(code, 3)
+    bad[1]["phone"] = "123"
+    run = {"area_code": w.areas["village"].code, "filename": "a.xlsx"}
+    status, text = await import_cli(settings, content=xlsx(bad), dry_run=False, **run)
+    assert status == 1
+    assert "第 3 行\t联系电话\t不是有效电话" in text
+    assert await counts(db) == (0, 0)
+    status, text = await import_cli(settings, content=xlsx(people(code, 3)), dry_run=False, **run)
+    assert status == 0
+    assert text.startswith("共 3 行：新增 1 户、3 人")
+    assert await counts(db) == (1, 3)
+    status, text = await import_cli(settings, content=xlsx(people(code, 3)), dry_run=True, **run)
+    assert (status, "无变化 3 条" in text) == (0, True)
+    with pytest.raises(ValueError, match="no area"):
+        await import_cli(settings, content=b"", dry_run=True, area_code="NOPE", filename="a.csv")
