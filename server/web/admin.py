@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from server.web import admin_import
+from server.web import account, admin_import, admin_users
 
-ROUTES: list[ControllerRouterHandler] = [*admin_import.ROUTES]
+ROUTES: list[ControllerRouterHandler] = [*admin_import.ROUTES, *admin_users.ROUTES, *account.ROUTES]

@@ -21,7 +21,7 @@ from server.imports.run import apply_plan, check_file
 from server.people.models import Household, Person
 from server.registry import REGISTRY
 from tests.integration.sync_helpers import make_world
-from tests.unit.test_imports import id_number
+from tests.unit.test_import_rules import id_number
 
 TODAY = date(2026, 12, 1)
 HEADERS = [c.zh for c in COLUMNS]
