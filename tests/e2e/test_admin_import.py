@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.conftest import ROOT, LiveServer, shot
-from tests.e2e.fixtures import PASSWORD
+from tests.e2e.fixtures import PASSWORD, WORKER_A
 from tests.integration.test_imports import people, xlsx
 
 pytestmark = pytest.mark.e2e
@@ -78,3 +78,31 @@ def test_import_preview_then_confirm(page: Page, server: LiveServer, tmp_path: P
     assert "新增 11 户、30 人" in page.inner_text("#import-status")
     shot(page, "admin-import-done-360")
     assert server.query("select count(*) from persons")[0][0] == before + 30
+
+
+def test_password_reset_then_the_forced_change(page: Page, server: LiveServer) -> None:
+    make_admin(server)
+    sign_in_admin(page)
+    page.goto("/admin/users")
+    shot(page, "admin-users-360")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    shot(page, "admin-users-desktop")
+    page.locator("li[data-user]", has_text="李网格").get_by_role("button").click()
+    password = page.inner_text("#one-time-password").strip()
+    shot(page, "admin-users-reset-desktop")
+    page.click("form[action='/logout'] button")
+    page.wait_for_url("**/login")
+    page.fill("#phone", WORKER_A)
+    page.fill("#password", password)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url("**/account/password**")
+    page.goto("/")  # every page leads back to the change until it is done
+    page.wait_for_url("**/account/password")
+    page.fill("#current", password)
+    page.fill("#new", "a-new-pass-2")
+    page.fill("#repeat", "a-new-pass-2")
+    page.click("form[action='/account/password'] button[type=submit]")
+    page.wait_for_url(lambda url: "/account/password" not in url)
+    assert server.query("select must_change_password from users where phone = ?", (WORKER_A,)) == [
+        (0,)
+    ]
