@@ -174,6 +174,7 @@ def run() -> dict[str, float]:
                     str(profile), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
                     viewport=VIEWPORT, base_url=base, locale="zh-CN",
                     timezone_id=DEFAULT_TIMEZONE, service_workers="allow",
+                    bypass_csp=True,  # wait_for_function needs eval, which the CSP forbids
                 )  # fmt: skip
                 ctx.set_default_timeout(WAIT_MS)
                 return ctx

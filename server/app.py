@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,10 +20,12 @@ from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server import __version__, i18n
+from server import __version__, i18n, security_headers
+from server.accounts import lifetimes
 from server.accounts.auth import EXCEPTION_HANDLERS as AUTH_EXCEPTION_HANDLERS
 from server.accounts.deps import DEPENDENCIES as IDENTITY_DEPENDENCIES
-from server.config import Settings
+from server.accounts.throttle import EXCEPTION_HANDLERS as THROTTLE_EXCEPTION_HANDLERS
+from server.config import Settings, with_secret_key
 from server.db import make_engine, make_sessionmaker
 from server.deps import SESSIONMAKER, SETTINGS, close_unused_session, provide_session
 from server.errors import DomainError
@@ -74,8 +76,22 @@ def _locale_from_cookie(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
+def _lifetimes(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
+    """Token and session lifetimes of this app, for the checks deep in the sync engine
+    and the identity helpers (server/accounts/lifetimes.py)."""
+
+    def factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            lifetimes.use(settings)
+            await app(scope, receive, send)
+
+        return middleware
+
+    return factory
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
-    settings = settings or Settings.from_env()
+    settings = with_secret_key(settings or Settings.from_env())
     engine = make_engine(settings.database_url)
     sessionmaker = make_sessionmaker(engine)
 
@@ -106,7 +122,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             **IDENTITY_DEPENDENCIES,
             "registry": Provide(provide_registry, sync_to_thread=False),
         },
-        exception_handlers={**exception_handlers(), **AUTH_EXCEPTION_HANDLERS},
+        exception_handlers={
+            **exception_handlers(),
+            **AUTH_EXCEPTION_HANDLERS,
+            **THROTTLE_EXCEPTION_HANDLERS,
+        },
         template_config=TemplateConfig(
             directory=TEMPLATES_DIR,
             engine=JinjaTemplateEngine,
@@ -115,8 +135,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         openapi_config=OpenAPIConfig(title="Wangge 网格防控", version=__version__, path="/schema"),
         request_max_body_size=settings.max_body_bytes,
         lifespan=[lifespan],
-        middleware=[_locale_from_cookie],
-        before_send=[close_unused_session],
+        middleware=[_locale_from_cookie, _lifetimes(settings)],
+        before_send=[close_unused_session, security_headers.before_send(settings)],
         # pages' handlers get an HTMXRequest (request.htmx) and may answer with HTMXTemplate
         plugins=[HTMXPlugin()],
         debug=settings.debug,

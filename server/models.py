@@ -1,6 +1,6 @@
 """Imports every table so Base.metadata is complete (Alembic and tests read it)."""
 
-from server.accounts.models import Device, User, WebSession
+from server.accounts.models import Device, SignInFailure, User, WebSession
 from server.areas.models import Area, Facility
 from server.audit.models import AuditEntry
 from server.db import Base
@@ -27,6 +27,7 @@ __all__ = [
     "Measure",
     "Person",
     "Policy",
+    "SignInFailure",
     "SyncMutation",
     "SyncRemoval",
     "SyncState",

@@ -1,7 +1,7 @@
 """admin: users.must_change_password (a reset password must be changed at sign-in)
 
 Revision ID: 0008_admin
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 15:20:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_admin"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

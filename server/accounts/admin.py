@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree
 from server.accounts.models import User
-from server.accounts.passwords import hash_password, verify_password
-from server.accounts.service import MIN_PASSWORD
+from server.accounts.passwords import hash_password_async, verify_password_async
+from server.accounts.policy import MIN_PASSWORD, password_problem
 from server.audit import log as audit_log
 from server.errors import BadInput, NotFound
 from server.i18n import gettext as _
@@ -68,7 +68,7 @@ async def reset_password(
     """A new one-time password for a user; they must change it at their next sign-in."""
     user = await user_in_scope(session, principal, user_id)
     password = one_time_password()
-    user.password_hash = hash_password(password)
+    user.password_hash = await hash_password_async(password)
     user.must_change_password = True
     audit_log.record(
         session, at=now, user_id=principal.user_id, action="password_reset", entity="users",
@@ -81,15 +81,22 @@ async def change_password(
     session: AsyncSession, user: User, current: str, new: str, repeat: str, now: datetime
 ) -> None:
     """The user's own change (forced after a reset); raises BadInput with the reason."""
-    if not verify_password(user.password_hash, current):
+    if not await verify_password_async(user.password_hash, current):
         raise BadInput(_("The current password is wrong."), code="bad_input")
-    if len(new) < MIN_PASSWORD:
-        raise BadInput(_("At least %(n)s characters.", n=MIN_PASSWORD), code="bad_input")
+    if password_problem(new, user.phone) is not None:
+        raise BadInput(
+            _(
+                "Choose at least %(n)s characters with letters and digits, not your phone "
+                "number nor a common password.",
+                n=MIN_PASSWORD,
+            ),
+            code="bad_input",
+        )
     if new != repeat:
         raise BadInput(_("The two new passwords differ."), code="bad_input")
     if new == current:
         raise BadInput(_("Choose a password other than the one-time one."), code="bad_input")
-    user.password_hash = hash_password(new)
+    user.password_hash = await hash_password_async(new)
     user.must_change_password = False
     audit_log.record(
         session, at=now, user_id=user.id, action="password_changed", entity="users",

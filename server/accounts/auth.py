@@ -27,11 +27,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import i18n
-from server.accounts import service
+from server.accounts import lifetimes, service
 from server.accounts.guard import Principal, principal_for
 from server.accounts.models import Device, User
 from server.accounts.passwords import hash_token
 from server.config import Settings
+from server.db import utcnow
 from server.deps import request_session
 from server.errors import Forbidden, Unauthorized, Unavailable
 from server.http_errors import wants_json
@@ -82,6 +83,14 @@ async def device_from_token(session: AsyncSession, token: str) -> tuple[User, De
     user, device = row
     if device.revoked_at is not None:
         raise device_revoked()
+    last_used = lifetimes.device_last_used(
+        device.created_at, device.last_seen_at, device.last_sync_at
+    )
+    if lifetimes.idle_expired(last_used, utcnow(), lifetimes.current().device_idle):
+        raise Unauthorized(
+            _("This device was not used for a long time and was signed out. Please sign in again."),
+            code="device_expired",
+        )
     if not user.active:
         raise Unauthorized(_("This account is disabled."), code="unauthorized")
     return user, device
@@ -187,6 +196,9 @@ class Identity:
 async def token_identity(session: AsyncSession, token: str) -> Identity:
     """The identity of a bearer token; raises Unauthorized (see device_from_token)."""
     user, device = await device_from_token(session, token)
+    now = utcnow()
+    if lifetimes.due_for_touch(device.last_seen_at, now, lifetimes.DEVICE_TOUCH_EVERY):
+        device.last_seen_at = now  # an API call is a use too (committed with the identity read)
     return Identity(user, await principal_for(session, user), device)
 
 

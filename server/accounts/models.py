@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, false
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
@@ -60,3 +60,25 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+    # the idle timeout counts from here (bumped at most once a minute, not on every page)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignInFailure(Base):
+    """A sign-in attempt that has not succeeded (server/accounts/throttle.py).
+
+    Written when an attempt starts and deleted when it succeeds, so attempts still being
+    verified count too: a burst of parallel guesses cannot all slip past the limit.
+    Phone and client address are kept as keyed hashes, not in clear.
+    """
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (
+        Index("ix_sign_in_failures_phone_key_at", "phone_key", "at"),
+        Index("ix_sign_in_failures_address_key_at", "address_key", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    phone_key: Mapped[str] = mapped_column(String(32))
+    address_key: Mapped[str] = mapped_column(String(32))

@@ -10,20 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.models import User
+from server.accounts.policy import ROLE_LEVELS
 from server.accounts.service import normalise_phone
 from server.areas.models import Area, Facility
 from server.audit import log as audit_log
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction
 
-#: the level each role is bound to (a grid worker works a grid, a sentinel a village ...)
-ROLE_LEVELS = {
-    "grid_worker": ("grid",),
-    "sentinel": ("village",),
-    "township_health": ("town",),
-    "supervisor": ("town", "county", "city"),
-    "admin": ("county", "city"),
-}
+__all__ = ["ROLE_LEVELS", "move_user", "move_user_cli"]
 
 
 async def move_user(

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
 
 from server import i18n
-from server.accounts import service
+from server.accounts import service, throttle
 from server.accounts.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
@@ -31,7 +31,7 @@ from server.accounts.passwords import new_token
 from server.accounts.schemas import DeviceCreate, DeviceIssued, DeviceList, DeviceOut, TokenRequest
 from server.accounts.schemas import UserOut as UserOutSchema
 from server.config import Settings
-from server.deps import AppSettings, Session
+from server.deps import DB, AppSettings, Session
 from server.errors import DomainError, Unauthorized
 from server.i18n import gettext as _
 from server.json_body import decode_json, read_body
@@ -128,7 +128,7 @@ def _field(form: FormMultiDict, name: str) -> str:
 
 @post("/login", include_in_schema=False)
 async def login_submit(
-    request: AnyRequest, session: Session, settings: AppSettings
+    request: AnyRequest, session: Session, db: DB, settings: AppSettings
 ) -> Response[Any]:
     form = await require_csrf(request, settings, purpose="login")
     csrf_cookie = request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -145,7 +145,14 @@ async def login_submit(
         return _login_page(
             settings, csrf_cookie, next_path=next_path, status=400, error=error, phone=phone
         )
-    user = await service.check_credentials(session, phone, password, via="page")
+    try:
+        user = await throttle.sign_in(session, settings, request, phone, password, via="page")
+    except throttle.SignInThrottled as exc:
+        page = _login_page(
+            settings, csrf_cookie, next_path=next_path, status=429, error=exc.message, phone=phone
+        )
+        page.headers.update(exc.headers)
+        return page
     if user is None:
         return _login_page(
             settings,
@@ -175,33 +182,45 @@ async def logout(request: AnyRequest, session: Session, settings: AppSettings) -
 
 
 @post("/api/auth/token", status_code=201)
-async def issue_token(request: AnyRequest, session: Session, settings: AppSettings) -> DeviceIssued:
+async def issue_token(
+    request: AnyRequest, session: Session, db: DB, settings: AppSettings
+) -> DeviceIssued:
     """Sign in with phone and password and get a device token (for programs)."""
     body = await _json_body(request, settings, TokenRequest)
-    user = await service.check_credentials(session, body.phone, body.password, via="api")
+    user = await throttle.sign_in(session, settings, request, body.phone, body.password, via="api")
     if user is None:
-        await session.commit()  # the failed attempt stays in the audit log
         raise _bad_credentials()
     return await service.issue_device(session, user, body.device_name)
 
 
 @post("/api/devices", status_code=201, guards=[cookie_writes_need_csrf])
 async def create_device(
-    request: AnyRequest, session: Session, settings: AppSettings, maybe_identity: MaybeIdentity
+    request: AnyRequest,
+    session: Session,
+    db: DB,
+    settings: AppSettings,
+    maybe_identity: MaybeIdentity,
 ) -> DeviceIssued:
     """A device token for ``{phone, password}``, or for the signed-in caller."""
     body = await _json_body(request, settings, DeviceCreate)
     if body.phone is not None or body.password is not None:
-        user = await service.check_credentials(
-            session, body.phone or "", body.password or "", via="api"
+        user = await throttle.sign_in(
+            session, settings, request, body.phone or "", body.password or "", via="api"
         )
         if user is None:
-            await session.commit()  # the failed attempt stays in the audit log
             raise _bad_credentials()
         return await service.issue_device(session, user, body.name)
     if maybe_identity is None:
         raise Unauthorized(_("Please sign in."), code="unauthorized")
     return await service.issue_device(session, maybe_identity.user, body.name)
+
+
+@post("/api/auth/sign-out", status_code=200)
+async def sign_out_device(session: Session, identity: CurrentIdentity) -> DeviceOut:
+    """The field app signs out: the calling device's own token is revoked (bearer only)."""
+    if identity.device is None:
+        raise Unauthorized(_("Send the device token: Authorization: Bearer <token>."))
+    return await service.revoke_device(session, identity.principal, identity.device.id)
 
 
 @get("/api/devices", guards=[signed_in])
@@ -280,6 +299,7 @@ ROUTES: list[ControllerRouterHandler] = [
     login_submit,
     logout,
     issue_token,
+    sign_out_device,
     create_device,
     list_devices,
     revoke_device,

@@ -9,9 +9,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guard import Principal
+from server.accounts import lifetimes
+from server.accounts.guard import Principal, in_subtree
 from server.accounts.models import Device, User, WebSession
-from server.accounts.passwords import hash_password, hash_token, new_token, verify_password
+from server.accounts.passwords import (
+    hash_password_async,
+    hash_token,
+    new_token,
+    verify_password_async,
+)
+from server.accounts.policy import password_problem, role_level_problem
 from server.accounts.schemas import DeviceIssued, DeviceOut, UserOut
 from server.accounts.values import Role
 from server.areas.models import Area, Facility
@@ -23,7 +30,6 @@ from server.i18n import gettext as _
 from server.masking import mask_phone
 
 SESSION_DAYS = 14
-MIN_PASSWORD = 8
 #: roles whose work happens at a facility (a clinic or the township health centre)
 FACILITY_ROLES = frozenset({"sentinel", "township_health"})
 _PHONE = re.compile(r"\d{5,20}")
@@ -52,8 +58,13 @@ async def create_user(
     facility_id: int | None,
     password: str,
     actor_id: int | None = None,
+    skip_password_policy: bool = False,
 ) -> User:
-    """Validate and add a user (flushed, not committed). Raises ValueError with the reason."""
+    """Validate and add a user (flushed, not committed). Raises ValueError with the reason.
+
+    ``skip_password_policy`` is for the demo seed only (its published password is weak on
+    purpose); every real account meets :func:`policy.password_problem`.
+    """
     phone = normalise_phone(phone)
     name = name.strip()
     if not _PHONE.fullmatch(phone):
@@ -62,11 +73,15 @@ async def create_user(
         raise ValueError("name must be 1 to 40 characters")
     if role not in frozenset(Role):
         raise ValueError(f"role must be one of {', '.join(Role)}, got {role!r}")
-    if len(password) < MIN_PASSWORD:
-        raise ValueError(f"password must be at least {MIN_PASSWORD} characters")
+    problem = None if skip_password_policy else password_problem(password, phone)
+    if problem:
+        raise ValueError(problem)
     area = await session.get(Area, area_id)
     if area is None:
         raise ValueError(f"area {area_id} does not exist")
+    problem = role_level_problem(role, area.level)
+    if problem:
+        raise ValueError(problem)
     if role in FACILITY_ROLES and facility_id is None:
         raise ValueError(f"a {role} user needs a facility (--facility)")
     if facility_id is not None:
@@ -90,7 +105,7 @@ async def create_user(
         role=role,
         area_id=area.id,
         facility_id=facility_id,
-        password_hash=hash_password(password),
+        password_hash=await hash_password_async(password),
         active=True,
     )
     session.add(user)
@@ -165,13 +180,26 @@ async def check_credentials(
 
     An unknown phone still costs one password verification (against a dummy hash), and an
     inactive user is verified before being turned away, so the answer and its timing do
-    not tell which phones exist.
+    not tell which phones exist. (The sign-in routes use the same three steps through
+    ``throttle.sign_in``, which verifies outside any transaction.)
     """
+    user = await find_user(session, phone)
+    ok = await verify_password_async(user.password_hash if user else None, password)
+    return record_sign_in(session, phone, user, ok, via=via)
+
+
+async def find_user(session: AsyncSession, phone: str) -> User | None:
     phone = normalise_phone(phone)
-    user = None
-    if _PHONE.fullmatch(phone):  # anything else cannot be a phone (nor reach the database)
-        user = (await session.execute(select(User).where(User.phone == phone))).scalar_one_or_none()
-    ok = verify_password(user.password_hash if user else None, password)
+    if not _PHONE.fullmatch(phone):  # anything else cannot be a phone (nor reach the database)
+        return None
+    return (await session.execute(select(User).where(User.phone == phone))).scalar_one_or_none()
+
+
+def record_sign_in(
+    session: AsyncSession, phone: str, user: User | None, ok: bool, *, via: str
+) -> User | None:
+    """Audit a verified attempt; the user when it succeeds (right password, active)."""
+    phone = normalise_phone(phone)
     if user is not None and ok and user.active:
         audit_log.record(
             session,
@@ -209,6 +237,7 @@ async def start_session(session: AsyncSession, user: User, now: datetime | None 
             token_hash=hash_token(token),
             user_id=user.id,
             created_at=now,
+            last_seen_at=now,
             expires_at=now + timedelta(days=SESSION_DAYS),
         )
     )
@@ -216,15 +245,27 @@ async def start_session(session: AsyncSession, user: User, now: datetime | None 
 
 
 async def session_user(session: AsyncSession, token: str) -> User | None:
-    """The active user of an unexpired page session."""
+    """The active user of an unexpired page session that has not been idle too long.
+
+    Marks the session seen (at most once a minute); the caller's transaction commits it
+    (``auth.identify`` reads in a transaction of its own).
+    """
+    now = utcnow()
     row = (
         await session.execute(
-            select(User)
+            select(User, WebSession)
             .join(WebSession, WebSession.user_id == User.id)
-            .where(WebSession.token_hash == hash_token(token), WebSession.expires_at > utcnow())
+            .where(WebSession.token_hash == hash_token(token), WebSession.expires_at > now)
         )
-    ).scalar_one_or_none()
-    return row if row is not None and row.active else None
+    ).first()
+    if row is None:
+        return None
+    user, web = row
+    if lifetimes.idle_expired(web.last_seen_at, now, lifetimes.current().session_idle):
+        return None
+    if lifetimes.due_for_touch(web.last_seen_at, now):
+        web.last_seen_at = now
+    return user if user.active else None
 
 
 async def end_session(session: AsyncSession, token: str) -> int | None:
@@ -285,9 +326,7 @@ async def list_devices(session: AsyncSession, principal: Principal) -> list[Devi
     """The caller's own devices; an admin sees every device of users in the subtree."""
     stmt = select(Device, User.name).join(User, User.id == Device.user_id)
     if principal.role == "admin":
-        stmt = stmt.join(Area, Area.id == User.area_id).where(
-            Area.path.startswith(principal.area_path, autoescape=True)
-        )
+        stmt = stmt.where(in_subtree(User.area_id, principal))
     else:
         stmt = stmt.where(Device.user_id == principal.user_id)
     stmt = stmt.order_by(Device.revoked_at.is_not(None), Device.created_at.desc(), Device.id)

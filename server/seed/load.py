@@ -122,6 +122,7 @@ async def _create_user(session: AsyncSession, account: DemoAccount) -> int:
         area_id=account.area_id,
         facility_id=account.facility_id,
         password=DEMO_PASSWORD,
+        skip_password_policy=True,  # the demo's password is published; real users' are not
     )
     return user.id
 

@@ -17,7 +17,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guard import Principal, subtree_area_ids_stmt
+from server.accounts.guard import Principal, in_subtree
 from server.audit import log as audit_log
 from server.errors import BadInput, ConflictError, Forbidden, NotFound
 from server.i18n import gettext as _
@@ -100,7 +100,7 @@ async def list_conflicts(
     """Newest first (by rev), ``limit`` at a time; ``next`` is the ``before`` of the next page."""
     _require_reviewer(principal)
     limit = max(1, min(limit, MAX_LIST))
-    stmt = select(Conflict).where(Conflict.area_id.in_(subtree_area_ids_stmt(principal)))
+    stmt = select(Conflict).where(in_subtree(Conflict.area_id, principal))
     if status is not None:
         stmt = stmt.where(Conflict.status == status)
     if collection is not None:

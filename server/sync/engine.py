@@ -28,6 +28,7 @@ from server.db import transaction
 from server.errors import ConflictError, Unavailable
 from server.i18n import gettext as _
 from server.sync import cursor as cursors
+from server.sync import pull_audit
 from server.sync.apply import Batch, process
 from server.sync.feed import Puller, PullResult, snapshot_order
 from server.sync.models import SyncState
@@ -126,6 +127,7 @@ async def _run(
     )
     if request.pull:
         await _pull(session, settings, principal, request, cursor, batch, response)
+        pull_audit.record_pull(session, registry, principal, device, cursor, response)
     # 10. Device bookkeeping for the supervisor's freshness view.
     _bookkeeping(device, request, response, received, offset)
     # 11. Commit (by the caller's transaction) and answer.

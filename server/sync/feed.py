@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.accounts.guard import Principal, subtree_area_ids_stmt
+from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
 from server.sync import cursor as cursors
 from server.sync.models import SyncRemoval
@@ -82,17 +82,17 @@ def scope_filter(coll: Collection, principal: Principal) -> ColumnElement[bool]:
         return true()
     if coll.read_scope == "area_tree":
         return or_(
-            Area.path.startswith(principal.area_path, autoescape=True),
+            in_subtree_path(Area.path, principal.area_path),
             Area.id.in_(_ancestors(principal)),
         )
-    in_subtree = model.area_id.in_(subtree_area_ids_stmt(principal))
+    scoped = in_subtree(model.area_id, principal)
     if coll.read_scope == "proposer":
         # only while the record is in the user's area: a user moved elsewhere, or whose
         # record moved elsewhere, stops receiving it (its personal data with it)
-        return and_(model.proposed_by == principal.user_id, in_subtree)
+        return and_(model.proposed_by == principal.user_id, scoped)
     if coll.read_scope == "subtree_or_ancestors":
-        return or_(in_subtree, model.area_id.in_(_ancestors(principal)))
-    return in_subtree  # type: ignore[no-any-return]
+        return or_(scoped, model.area_id.in_(_ancestors(principal)))
+    return scoped
 
 
 def _columns(coll: Collection) -> list[Any]:
@@ -150,7 +150,7 @@ class Puller:
                 SyncRemoval.rev > lo,
                 SyncRemoval.rev <= hi,
                 SyncRemoval.collection.in_(names),
-                SyncRemoval.area_id.in_(subtree_area_ids_stmt(self.principal)),
+                in_subtree(SyncRemoval.area_id, self.principal),
             )
         )
         due = union_all(*branches).subquery()

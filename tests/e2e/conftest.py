@@ -186,6 +186,9 @@ def new_context(browser: Browser, server: LiveServer) -> Iterator[Callable[..., 
             "locale": "zh-CN",
             "timezone_id": DEFAULT_TIMEZONE,
             "service_workers": "allow",
+            # wait_for_function evaluates its predicate with eval, which the app's
+            # Content-Security-Policy forbids; test_csp.py runs the app under its CSP.
+            "bypass_csp": True,
         }
         options.update(kwargs)
         ctx = browser.new_context(**options)
@@ -225,6 +228,7 @@ def persistent(
             locale="zh-CN",
             timezone_id=DEFAULT_TIMEZONE,
             service_workers="allow",
+            bypass_csp=True,  # see new_context
         )
         ctx.set_default_timeout(WAIT_MS)
         opened.append(ctx)

@@ -13,7 +13,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from server.accounts import service
+from server.accounts import passwords
 from server.accounts.auth import device_from_token
 from server.accounts.models import Device, User, WebSession
 from server.accounts.passwords import hash_token
@@ -121,13 +121,13 @@ async def test_unknown_phone_costs_a_password_check_too(
 ) -> None:
     # Similar timing: an unknown phone is verified against a dummy hash, not answered at once.
     checked: list[bool] = []
-    real = service.verify_password
+    real = passwords.verify_password
 
     def spy(password_hash: str | None, password: str) -> bool:
         checked.append(password_hash is None)
         return real(password_hash, password)
 
-    monkeypatch.setattr(service, "verify_password", spy)
+    monkeypatch.setattr(passwords, "verify_password", spy)
     await sign_in(client, "13999999999", "not-the-password")
     await sign_in(client, PHONE, "not-the-password")
     assert checked == [True, False]
@@ -473,7 +473,7 @@ async def test_create_user_validates(db: DB) -> None:
             "role": "sentinel",
             "area_id": tree["village"].id,
             "facility_id": clinic.id,
-            "password": "long-enough",
+            "password": "long-enough-7",
         }
         fields.update(overrides)
         async with transaction(db) as session:
@@ -506,7 +506,7 @@ async def test_create_user_cli_writes_user_and_audit(settings: Settings, db: DB)
         role="supervisor",
         area_code=tree["county"].code,
         facility_id=None,
-        password="long-enough",
+        password="long-enough-7",
     )
     assert "赵督查" in message
     async with db() as session:
@@ -522,5 +522,5 @@ async def test_create_user_cli_writes_user_and_audit(settings: Settings, db: DB)
             role="supervisor",
             area_code="nope",
             facility_id=None,
-            password="long-enough",
+            password="long-enough-7",
         )

@@ -54,7 +54,7 @@ async def test_reset_then_the_forced_change(client: Any, db: Any) -> None:
     assert home.headers["location"] == "/account/password"
     form = await client.get("/account/password")
     token = csrf_from(form.text)
-    new = "new-pass-123"
+    new = "new-pass-1234"
     wrong = await client.post("/account/password", data={
         "csrf_token": token, "current": "nope", "new": new, "repeat": new})  # fmt: skip
     assert wrong.status_code == 400
@@ -63,8 +63,8 @@ async def test_reset_then_the_forced_change(client: Any, db: Any) -> None:
         "csrf_token": token, "current": password, "new": new, "repeat": "x"})  # fmt: skip
     assert differ.status_code == 400
     done = await client.post("/account/password", data={
-        "csrf_token": token, "current": password, "new": "new-pass-123",
-        "repeat": "new-pass-123", "next": "/"}, follow_redirects=False)  # fmt: skip
+        "csrf_token": token, "current": password, "new": "new-pass-1234",
+        "repeat": "new-pass-1234", "next": "/"}, follow_redirects=False)  # fmt: skip
     assert (done.status_code, done.headers["location"]) == (303, "/")
     assert (await client.get("/", follow_redirects=False)).status_code == 200
 

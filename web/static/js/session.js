@@ -65,13 +65,30 @@ async function endPageSession() {
   }
 }
 
-// Sign out: the token goes, and so does the copy of the grid's records (personal data the
-// next user of the phone has no business with; it comes back with the next sign-in). The
-// user's unsynced and refused edits stay, bound to their author.
+// Ask the server to revoke this phone's token, so a copy of it is useless too. Best
+// effort: offline, the token is still forgotten here, and the user can revoke it at
+// /devices (or it expires unused).
+async function revokeToken(token) {
+  try {
+    await fetch("/api/auth/sign-out", {
+      method: "POST",
+      credentials: "omit",
+      headers: { Authorization: `Bearer ${token}`, Accept: "application/json" },
+    });
+  } catch {
+    // offline: nothing more to do
+  }
+}
+
+// Sign out: the token goes (revoked on the server when it can be reached), and so does the
+// copy of the grid's records (personal data the next user of the phone has no business
+// with; it comes back with the next sign-in). The user's unsynced and refused edits stay,
+// bound to their author.
 export async function signOut(app) {
   const { store, keystore, user } = app;
   const device = await store.getMeta("device");
   if (device) await store.setMeta("device", { ...device, token: null });
+  if (device && device.token) await revokeToken(device.token);
   await store.resetSnapshot();
   await keystore.noteUser({ id: user.id, name: user.name, area_name: user.area_name,
     pending: await store.pendingCount() });
