@@ -47,6 +47,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.health import ROUTES as health_routes
     from server.sync.routes import ROUTES as sync_routes
     from server.web.activity import ROUTES as activity_routes
+    from server.web.admin import ROUTES as admin_routes
     from server.web.alerts import ROUTES as alert_routes
     from server.web.areas import ROUTES as area_routes
     from server.web.audit_view import ROUTES as audit_routes
@@ -72,6 +73,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *export_routes,
         *audit_routes,
         *activity_routes,
+        *admin_routes,
         *pwa_routes,
         create_static_files_router(
             path="/static", directories=[STATIC_DIR], send_as_attachment=False

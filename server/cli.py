@@ -1,5 +1,5 @@
 """`python -m server ...`: run, migrate, seed-demo, demo-accounts, create-user, move-user,
-purge-tombstones, backup, restore."""
+purge-tombstones, backup, restore, import."""
 
 from __future__ import annotations
 
@@ -92,6 +92,26 @@ def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    from server.imports.cli import import_cli
+
+    try:
+        content = Path(args.file).read_bytes()
+    except OSError as error:
+        raise ValueError(f"cannot read {args.file}: {error.strerror}") from error
+    code, text = asyncio.run(
+        import_cli(
+            settings,
+            content=content,
+            filename=Path(args.file).name,
+            area_code=args.area,
+            dry_run=args.dry_run,
+        )
+    )
+    print(text)
+    return code
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -148,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     dump = sub.add_parser("backup", help="write a consistent backup of the database to FILE")
     dump.add_argument("file", help="SQLite: a database file; PostgreSQL: a pg_dump -Fc archive")
     dump.set_defaults(func=cmd_backup)
+
+    imp = sub.add_parser("import", help="import households and persons from an XLSX or CSV file")
+    imp.add_argument("file", help="a sheet made from the template (/admin/import/template.xlsx)")
+    imp.add_argument("--area", required=True, help="code of the area the rows must lie in")
+    imp.add_argument("--dry-run", action="store_true", help="check and report; write nothing")
+    imp.set_defaults(func=cmd_import)
 
     load = sub.add_parser(
         "restore", help="replace the database's content with a backup (stop the server first)"

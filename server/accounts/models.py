@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, utcnow
@@ -23,6 +23,11 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(8), default="zh_CN")
+    # Set by an admin's password reset: the one-time password only opens the page that
+    # changes it (server/web/admin_users.py).
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     # Bumped whenever the user's area or role changes: a device whose cursor was made
     # under another scope version is told to reset (see docs/sync-protocol.md).
     scope_version: Mapped[int] = mapped_column(Integer, default=1)

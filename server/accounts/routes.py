@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from litestar import Request, Response, delete, get, post
 from litestar.datastructures import Cookie, FormMultiDict
@@ -163,6 +164,8 @@ async def login_submit(
         )
     _remember_locale(request, user)
     token = await service.start_session(session, user)
+    if user.must_change_password:  # a one-time password from an admin's reset
+        next_path = "/account/password?next=" + quote(next_path, safe="")
     return Redirect(next_path, status_code=303, cookies=[session_cookie(token, settings)])
 
 

@@ -29,6 +29,8 @@ async def home_page(
     session: Session, settings: AppSettings, identity: CurrentIdentity
 ) -> Response[Any]:
     user, principal = identity.user, identity.principal
+    if user.must_change_password:
+        return Redirect("/account/password", status_code=303)
     context = await homes.home_page_context(session, principal, user, settings, utcnow())
     return Template(template_name="home.html", context=context)
 

@@ -450,9 +450,30 @@ UP = frozenset({200, 503})  # /healthz: 503 "not migrated" on a schema made with
 PUBLIC_200: dict[str | None, Expect] = {ALL: 200}
 PAGE: dict[str | None, Expect] = {None: 303, ALL: 200}
 API: dict[str | None, Expect] = {None: 401, ALL: 200}
+ADMIN_PAGE: dict[str | None, Expect] = {None: 303, ALL: 403, "admin": 200}
+#: a form posted without its file: 400 for an admin
+ADMIN_FORM: dict[str | None, Expect] = {None: 303, ALL: 403, "admin": 400}
 REVIEWERS_ONLY = {"supervisor", "admin"}
 #: the fever inbox and alerts: the township health centre, and supervisors and admins
 FEVER_READERS = {"township_health", "supervisor", "admin"}
+
+
+def post_form(path: str, **fields: str) -> Callable[[World, str | None, str | None], Any]:
+    """A page form's POST with the caller's CSRF token."""
+
+    async def call(w: World, who: str | None, _place: str | None) -> Outcome:
+        data = {"csrf_token": w.csrf(who), **fields} if who else dict(fields)
+        response = await w.client.post(
+            path, data=data, headers=w.cookie(who), follow_redirects=False
+        )
+        return int(response.status_code)
+
+    return call
+
+
+async def reset_password(w: World, who: str | None, place: str | None) -> Outcome:
+    owner = await w.owner_at(w.place_area(who or "admin", place or "own"))
+    return await post_form(f"/admin/users/{owner.id}/reset-password")(w, who, place)
 
 
 def _scoped(own_rule: dict[str, tuple[Outcome, ...]], anon: Outcome) -> dict[str | None, Expect]:
@@ -497,6 +518,27 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/schema/rapidoc"): Entry(get("/schema/rapidoc"), PUBLIC_200),
     ("GET", "/schema/{path:str}"): Entry(get("/schema/redoc"), PUBLIC_200),
     ("GET", "/schema/oauth2-redirect.html"): Entry(get("/schema/oauth2-redirect.html"), PUBLIC_200),
+    # administration (server/web/admin_*.py): admins only, within their subtree
+    ("GET", "/admin/import"): Entry(get("/admin/import"), ADMIN_PAGE),
+    ("GET", "/admin/import/template.xlsx"): Entry(get("/admin/import/template.xlsx"), ADMIN_PAGE),
+    ("POST", "/admin/import"): Entry(post_form("/admin/import"), ADMIN_FORM),
+    ("POST", "/admin/import/{job_id:str}/confirm"): Entry(
+        post_form("/admin/import/nojob/confirm"), {None: 303, ALL: 403, "admin": 404}
+    ),
+    ("GET", "/admin/import/{job_id:str}"): Entry(
+        get("/admin/import/nojob"), {None: 303, ALL: 403, "admin": 404}
+    ),
+    ("GET", "/admin/users"): Entry(get("/admin/users"), ADMIN_PAGE),
+    ("POST", "/admin/users/{user_id:int}/reset-password"): Entry(
+        reset_password,
+        _scoped({r: (200, 404, 404) if r == "admin" else (403, 403, 403) for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    ("GET", "/account/password"): Entry(get("/account/password"), PAGE),
+    # a wrong current password: 400 for everyone signed in
+    ("POST", "/account/password"): Entry(
+        post_form("/account/password", current="x", new="y", repeat="y"), {None: 303, ALL: 400}
+    ),
     # devices: one's own everywhere; an admin's whole subtree (self, own, sibling, parent)
     ("DELETE", "/api/devices/{device_id:uuid}"): Entry(
         revoke_api,

@@ -1,0 +1,9 @@
+"""The administration pages' routes, one module per purpose (admin_*.py)."""
+
+from __future__ import annotations
+
+from litestar.types import ControllerRouterHandler
+
+from server.web import account, admin_import, admin_users
+
+ROUTES: list[ControllerRouterHandler] = [*admin_import.ROUTES, *admin_users.ROUTES, *account.ROUTES]
