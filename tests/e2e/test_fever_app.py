@@ -4,6 +4,7 @@ township's acknowledgement after the next sync; a re-check of a done slot is sho
 from __future__ import annotations
 
 import asyncio
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -156,6 +157,31 @@ def test_a_second_reading_of_a_done_slot_is_a_recheck(page_worker: Page) -> None
     assert "复测" in second
     assert "37.5" in second
     assert page.evaluate("wangge.model.list('checks').length") == 2
+
+
+def test_a_fever_check_reaches_the_township_inbox_after_one_sync(
+    page_worker: Page, server: LiveServer, new_context: Any
+) -> None:
+    """A grid worker's 37.5 °C check, synced once, is a fever lead in the township's inbox."""
+    page = page_worker
+    measure = mid(5, 3)
+    record_check(page, measure, "morning", "37.5")
+    sync(page)
+    leads = server.query("SELECT id, state FROM fever_reports WHERE source = 'check'")
+    assert len(leads) == 1, leads
+    lead_id, state = str(uuid.UUID(str(leads[0][0]))), leads[0][1]
+    assert state == "reported"
+    township = new_context().new_page()
+    township.goto("/login?next=/inbox")
+    township.fill("#phone", TOWNSHIP)
+    township.fill("#password", PASSWORD)
+    township.click("form[action='/login'] button[type=submit]")
+    township.wait_for_url("**/inbox")
+    row = township.locator(f'tr[data-report-id="{lead_id}"]')
+    row.wait_for()
+    assert row.locator("[data-state]").get_attribute("data-state") == "reported"
+    assert "37.5" in row.inner_text()
+    township.screenshot(path=str(SCREENSHOTS / "inbox-lead-from-check.png"), full_page=True)
 
 
 @pytest.fixture
