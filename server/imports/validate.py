@@ -18,8 +18,8 @@ from typing import Any
 
 from server.i18n import gettext as _
 from server.i18n import using_locale
-from server.people.rules import check_id_number
-from server.people.values import PersonCategory
+from server.people.rules import certificate_state, check_id_number, required_measure
+from server.people.values import MeasureKind, PersonCategory
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _LANDLINE = re.compile(r"0\d{2,3}\d{7,8}")
@@ -328,6 +328,14 @@ def plan_import(
         }
         known = facts.persons.get(id_raw)
         if known is None:
+            # The ledger's rule (people.rules.required_measure): a new returnee whose
+            # category calls for a measure is imported with none and the reason why, so
+            # the grid worker and the supervisor's returnee list pick it up to decide.
+            certificate_now = certificate_state(certificate, arrival, facts.today)
+            if required_measure(category or "resident", certificate_now) != MeasureKind.NONE:
+                person["measure_reason"] = _(
+                    "Imported: the measure is to be set by the grid worker."
+                )
             plan.persons.append(Planned("persons", new_id(), person, None))
             plan.new_persons += 1
             continue

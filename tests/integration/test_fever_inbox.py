@@ -263,7 +263,11 @@ async def test_a_returnee_from_abroad_raises_an_alert_acknowledged_once(
     worker = w.dev(client, "worker")
     household = worker.put("households", area_id=w.areas["grid"].id, head_name="钱七")
     person = worker.put(
-        "persons", household_id=household["rid"], name="钱小七", category="returnee_abroad"
+        "persons",
+        household_id=household["rid"],
+        name="钱小七",
+        category="returnee_abroad",
+        measure="central_quarantine",
     )
     await worker.sync([household, person])
     await sign_in(client, w.users["township"].phone)

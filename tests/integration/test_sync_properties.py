@@ -762,6 +762,8 @@ async def test_the_creator_learns_derived_fields(
     fields = dict.fromkeys(REGISTRY["persons"].writable)
     fields |= {"household_id": household, "name": "李四", "relation": "", "origin": ""}
     fields |= {"category": "resident", "measure": "none", "notes": ""}
+    texts = ("origin_province", "origin_city", "origin_district", "transport", "itinerary")
+    fields |= dict.fromkeys((*texts, "quarantine_place", "measure_reason"), "")
     person = device.put("persons", None, fields)
     await device.sync_all()
     assert device.snapshot["persons"][person].get("area_id") == grid
