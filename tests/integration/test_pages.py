@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from jinja2 import StrictUndefined
@@ -186,13 +187,18 @@ async def test_grid_worker_home_counts_its_grid(client: Client, db: DB) -> None:
 
 async def test_sentinel_home_counts_todays_reports_and_overdue(client: Client, db: DB) -> None:
     now = utcnow()
+    # seen shortly before now, but never before local midnight: "today" is the local day
+    midnight = datetime.combine(
+        local_today(now, DEFAULT_TIMEZONE), datetime.min.time(), ZoneInfo(DEFAULT_TIMEZONE)
+    )
+    seen = max(now - timedelta(minutes=10), midnight.astimezone(UTC))
     async with transaction(db) as s:
         tree = await make_area_tree(s)
         clinic = await make_facility(s, tree["village"], name="蒋家坪村卫生室")
         other = await make_facility(s, tree["village"], kind="pharmacy", name="平安药店")
         await make_user(s, "sentinel", tree["village"], phone=PHONE, facility=clinic)
-        await make_fever_report(s, clinic, now - timedelta(minutes=10))
-        await make_fever_report(s, other, now - timedelta(minutes=10))  # not my facility
+        await make_fever_report(s, clinic, seen)
+        await make_fever_report(s, other, seen)  # not my facility
     await sign_in(client, PHONE)
     page = await home(client)
     assert "蒋家坪村卫生室" in page
@@ -200,7 +206,7 @@ async def test_sentinel_home_counts_todays_reports_and_overdue(client: Client, d
     assert stat(page, "overdue") == "0"
     async with transaction(db) as s:
         await make_fever_report(s, clinic, now - timedelta(hours=3), patient_phone="13512345678")
-        await make_fever_report(s, clinic, now - timedelta(minutes=20), state="acknowledged")
+        await make_fever_report(s, clinic, seen, state="acknowledged")
     page = await home(client)
     assert stat(page, "overdue") == "1"
     assert stat(page, "today-acknowledged") == "1"
