@@ -205,8 +205,11 @@ def test_zero_report_refused_over_a_report_with_findings(page: Page, server: Liv
     shot(page, "24-report-zero-refused")
 
     # Forcing the click (a stale screen) still files nothing.
-    page.evaluate("document.getElementById('zero-report').disabled = false")
-    page.click("#zero-report")
+    # enabled and clicked in one step: a sync in between would re-render it disabled
+    page.evaluate(
+        "(() => { const b = document.getElementById('zero-report');"
+        " b.disabled = false; b.click(); })()"
+    )
     page.wait_for_function(
         "document.querySelector('#form [data-f=error]').textContent.includes('零报告不能覆盖')"
     )
