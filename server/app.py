@@ -57,6 +57,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.web.lists import ROUTES as list_routes
     from server.web.persons import ROUTES as person_routes
     from server.web.pwa import ROUTES as pwa_routes
+    from server.web.reminders import ROUTES as reminder_routes
     from server.web.routes import ROUTES as page_routes
 
     return [
@@ -68,6 +69,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *alert_routes,
         *area_routes,
         *list_routes,
+        *reminder_routes,
         *person_routes,
         *conflict_routes,
         *export_routes,

@@ -28,6 +28,7 @@ from server.people.values import (
 )
 from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
 from server.registry import REGISTRY
+from server.reminders.values import ReminderKind, ReminderState
 from server.reports.values import ReportStatus
 from server.visits.values import CoverageState, VisitOutcome
 
@@ -54,6 +55,8 @@ GROUPS: dict[str, type[StrEnum]] = {
     "escalation": Escalation,
     "fever_source": FeverSource,
     "alert_kind": AlertKind,
+    "reminder_kind": ReminderKind,
+    "reminder_state": ReminderState,
 }
 #: the group of the sync collections' names (server/sync/collections.py)
 COLLECTION = "collection"
@@ -134,6 +137,15 @@ def _codes(_: Translate) -> dict[str, Mapping[StrEnum, str]]:
         "fever_state": fever,
         # an event is named after the state it leads to
         "fever_event": {kind: fever[FeverState(kind)] for kind in FeverEventKind},
+        "reminder_kind": {
+            ReminderKind.MISSING_DAILY_REPORT: _("Daily report missing"),
+            ReminderKind.MISSED_CHECK: _("Check not done"),
+            ReminderKind.OTHER: _("Other"),
+        },
+        "reminder_state": {
+            ReminderState.UNREAD: _("Not read yet"),
+            ReminderState.READ: _("Read"),
+        },
         "report_status": {
             ReportStatus.REPORTED: _("Reported"),
             ReportStatus.ZERO: _("Zero report"),

@@ -8,6 +8,7 @@ from server.db import Base
 from server.fever.models import FeverEvent, FeverReport
 from server.people.models import Household, Person, RiskArea
 from server.quarantine.models import Check, Measure, Policy, Test
+from server.reminders.models import Reminder
 from server.reports.models import DailyReport
 from server.sync.models import Conflict, SyncMutation, SyncRemoval, SyncState
 from server.visits.models import Campaign, Visit
@@ -29,6 +30,7 @@ __all__ = [
     "Measure",
     "Person",
     "Policy",
+    "Reminder",
     "RiskArea",
     "SignInFailure",
     "SyncMutation",

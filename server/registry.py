@@ -13,6 +13,7 @@ from server.areas.collections import AREAS, FACILITIES
 from server.fever.collections import FEVER_EVENTS, FEVER_REPORTS
 from server.people.collections import HOUSEHOLDS, PERSONS, RISK_AREAS
 from server.quarantine.collections import CHECKS, MEASURES, POLICIES, TESTS
+from server.reminders.collections import REMINDERS
 from server.reports.collections import DAILY_REPORTS
 from server.sync.models import CONFLICTS
 from server.sync.spec.collections import Registry
@@ -35,5 +36,6 @@ REGISTRY = Registry(
         FEVER_EVENTS,
         CONFLICTS,
         RISK_AREAS,
+        REMINDERS,
     )
 )

@@ -19,21 +19,23 @@ from server.areas.models import Area
 REFERENCE = frozenset({"areas", "facilities", "policies", "campaigns", "risk_areas"})
 LEDGER = frozenset({"households", "persons", "measures", "visits", "checks", "daily_reports"})
 FEVER = frozenset({"fever_reports", "fever_events"})
-ALL_COLLECTIONS = REFERENCE | LEDGER | FEVER | {"tests", "conflicts"}
+#: a supervisor sends them from a page; a grid worker's phone acknowledges them
+REMINDERS = frozenset({"reminders"})
+ALL_COLLECTIONS = REFERENCE | LEDGER | FEVER | REMINDERS | {"tests", "conflicts"}
 
 READ: dict[str, frozenset[str]] = {
-    "grid_worker": REFERENCE | LEDGER | {"tests", "conflicts"},
+    "grid_worker": REFERENCE | LEDGER | REMINDERS | {"tests", "conflicts"},
     "sentinel": REFERENCE | FEVER | {"conflicts"},
     "township_health": REFERENCE | FEVER | {"tests", "conflicts"},
     "supervisor": ALL_COLLECTIONS,
     "admin": ALL_COLLECTIONS,
 }
 WRITE: dict[str, frozenset[str]] = {
-    "grid_worker": LEDGER | {"tests"},
+    "grid_worker": LEDGER | REMINDERS | {"tests"},
     "sentinel": FEVER,
     "township_health": FEVER | {"tests"},
-    "supervisor": LEDGER | FEVER | {"tests"},
-    "admin": LEDGER | FEVER | {"tests"},
+    "supervisor": LEDGER | FEVER | REMINDERS | {"tests"},
+    "admin": LEDGER | FEVER | REMINDERS | {"tests"},
 }
 #: roles whose whole-record reads are written to the audit log
 AUDITED_READERS = frozenset({"supervisor", "admin"})

@@ -28,6 +28,7 @@ from server.people.queries import ARRIVAL_WINDOW, RETURNEE_CATEGORIES, RETURNEE_
 from server.people.rules import SPECIAL_REPORT_CATEGORIES
 from server.people.values import MeasureKind
 from server.quarantine.queries import MEASURE_SORTS, measures_on
+from server.reminders.queries import check_marks, report_marks
 from server.reports.queries import REPORT_SORTS, grid_reports
 from server.reports.values import ReportStatus
 from server.timeutil import local_today
@@ -187,10 +188,18 @@ async def list_page(
             sort=filters.sort,
             page=filters.page,
         )
+    # the reminders already sent about the rows of the page: when, and when they were read
+    marks: dict[Any, Any] = {}
+    if kind == "reports":
+        marks = await report_marks(session, picked, (r.grid_id for r in result.rows))
+    elif kind == "checks":
+        marks = await check_marks(session, picked, (r.person_id for r in result.rows))
     context = {
         "user": identity.user,
         "area": the_area,
         "f": filters,
+        "marks": marks,
+        "back": f"/lists/{kind}?{filters.query(page=filters.page)}",
         "result": result,
         "statuses": statuses.get(kind, ()),
         "categories": (HIGH, *RETURNEE_CATEGORIES),

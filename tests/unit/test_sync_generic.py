@@ -83,6 +83,7 @@ def test_the_registry_keeps_the_cursor_order() -> None:
         "fever_events",
         "conflicts",
         "risk_areas",
+        "reminders",
     ]
 
 

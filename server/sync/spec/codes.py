@@ -16,7 +16,10 @@ REJECTIONS: dict[str, str] = {
     "invalid": "a value is malformed, missing or out of range; `field` names it",
     "unknown_field": "data names a field the collection does not have",
     "read_only": "data names a field that only the server writes",
-    "undeletable": "a daily report is corrected, never deleted (its id is fixed by grid and day)",
+    "undeletable": (
+        "a daily report is corrected, never deleted (its id is fixed by grid and day); "
+        "a reminder is acknowledged, never deleted"
+    ),
     "immutable": "the field cannot change once the record exists",
     "bad_reference": "a record the mutation refers to does not exist or was deleted",
     "has_dependents": "a household with persons, or a person with measures, cannot be deleted",
