@@ -375,6 +375,12 @@ async def conflict_page_decide(w: World, who: str | None, place: str | None) -> 
     return response.status_code
 
 
+async def remind_grid(w: World, who: str | None, place: str | None) -> Outcome:
+    grid = w.areas[w.place_grid(who or "supervisor", place or "own")]
+    data = {"kind": "missing_daily_report", "grid": str(grid.id)}
+    return await post_form("/reminders", **data)(w, who, place)
+
+
 def _dev(w: World, who: str) -> Dev:
     return Dev(w.client, w.tokens[who], uuid.uuid4(), w.users[who])
 
@@ -627,6 +633,16 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/lists/{kind:str}"): Entry(
         area_get("/lists/reports?area={area}"),
         _scoped(_roles((200, 404, 404), (403, 403, 403)), 303),
+        places=PLACES,
+    ),
+    ("GET", "/reminders"): Entry(
+        area_get("/reminders?area={area}"),
+        _scoped(_roles((200, 404, 404), (403, 403, 403)), 303),
+        places=PLACES,
+    ),
+    ("POST", "/reminders"): Entry(
+        remind_grid,
+        _scoped(_roles((303, 404, 404), (403, 403, 403)), 303),
         places=PLACES,
     ),
     ("GET", "/export/ledger"): Entry(
