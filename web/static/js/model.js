@@ -9,6 +9,7 @@ import * as rules from "./rules.js";
 export const COLLECTIONS = [
   "areas", "policies", "campaigns", "households", "persons", "measures", "visits", "checks",
   "tests", "daily_reports", "conflicts", "risk_areas", "facilities", "fever_reports", "fever_events",
+  "reminders",
 ];
 // Measures followed with daily checks (hospital patients are followed by the hospital).
 const CHECKED_KINDS = new Set(["central_quarantine", "home_quarantine", "health_monitoring"]);
@@ -226,6 +227,13 @@ export class Model {
 
   attentionCount() { return this.rejected.length + this.conflictsWaiting().length; }
 
+  // A supervisor's reminders to this grid not yet acknowledged on any phone, newest first
+  // (an acknowledgement waiting in the outbox counts: the card goes at once, offline too).
+  unreadReminders() {
+    return this.list("reminders").filter((r) => !r.read_at && !r.deleted)
+      .sort((a, b) => (a.sent_at < b.sent_at ? 1 : -1));
+  }
+
   // A short human label for a record of any collection (for rejected edits and conflicts).
   labelOf(col, id, data = {}) {
     const rec = { ...(this.get(col, id) || {}), ...data };
@@ -241,6 +249,7 @@ export class Model {
     }
     if (col === "daily_reports") return rec.report_date || "";
     if (col === "fever_reports") return rec.patient_name || "";
+    if (col === "reminders") return rec.message || "";
     return "";
   }
 }

@@ -168,3 +168,12 @@ export async function saveDailyReport(app, counts, { zero = false, notes = "" } 
   });
   return done(app, [entry]);
 }
+
+// "Got it" on a supervisor's reminder: only when and by whom it was read are sent, through
+// the outbox like any edit (offline too; the server keeps the first acknowledgement).
+export async function acknowledgeReminder(app, id) {
+  return done(app, [await saveRecord(app, "reminders", id, {
+    read_at: new Date(app.model.now()).toISOString(),
+    read_by: app.user.id,
+  })]);
+}

@@ -4,6 +4,7 @@
 import { label, t } from "../i18n.js";
 import * as rules from "../rules.js";
 import { $, $$, fill, fmtTime, show, tpl } from "../ui.js";
+import { drawReminders } from "./reminders.js";
 
 const PAGE = 40;
 // Survives leaving the list for a household and coming back.
@@ -48,7 +49,9 @@ export function households(app) {
     show(moreButton, end < rows.length);
   };
 
+  const reminders = $(node, "#reminders");
   const draw = () => {
+    drawReminders(app, reminders, draw);
     rows = app.model.households({ query: listState.query, filters: listState.filters });
     // Before the first sync has finished an empty list means "not here yet", never "none".
     let empty = t("hh_none");
