@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from tests.e2e.conftest import SCREENSHOTS, LiveServer
 from tests.e2e.fixtures import PASSWORD, SUPERVISOR, WORKER_A
-from tests.e2e.helpers import sign_in, sync, sync_until_clean, wait_synced
+from tests.e2e.helpers import sign_in, sync, sync_until_clean, wait_pending, wait_synced
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +57,14 @@ def test_a_reminder_reaches_the_phone_and_the_supervisor_sees_it_read(
     row.locator("[data-remind-state=sent]").wait_for()
     assert "已提醒" in row.locator("[data-remind-state=sent]").inner_text()
     shot(desk, "reminders-list-sent-desktop")
+    # a refusal answers in its own cell, with the reason (here: a grid outside the area)
+    ((other,),) = server.query("SELECT id FROM areas WHERE code = 'E2E-G2'")
+    other_row = desk.locator(f"tr[data-grid='{other}']")
+    other_row.locator("input[name=grid]").evaluate("(el) => { el.value = '999999'; }")
+    desk.once("dialog", lambda dialog: dialog.accept())
+    other_row.locator("[data-action=remind]").click()
+    assert "没有这个网格" in other_row.locator("[role=alert]").inner_text()
+    assert other_row.locator("[data-action=remind]").count() == 1
     narrow = supervisor_page(new_context, PHONE)
     narrow.goto(listing)
     narrow.locator(f"tr[data-grid='{grid}'] [data-remind-state=sent]").wait_for()
@@ -70,9 +78,14 @@ def test_a_reminder_reaches_the_phone_and_the_supervisor_sees_it_read(
     assert "日报告" in card.inner_text()
     assert "督查提醒" in card.inner_text()
     shot(phone, "reminders-phone-card-360")
+    # acknowledged without signal: the card goes at once, the acknowledgement waits
+    phone.context.set_offline(True)
     card.locator("[data-action=ack]").click()
     phone.wait_for_function("document.querySelectorAll('#reminders .reminder').length === 0")
     assert phone.locator("#reminders").is_hidden()
+    wait_pending(phone, 1)
+    assert server.query("SELECT read_at FROM reminders") == [(None,)]
+    phone.context.set_offline(False)
     sync_until_clean(phone)
     wait_synced(phone)
     ((read_at, read_by),) = server.query("SELECT read_at, read_by FROM reminders")
