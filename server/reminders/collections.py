@@ -77,7 +77,7 @@ async def acknowledged(
     ctx: HookContext, reminder: Any, written: Mapping[str, Any], before: Mapping[str, Any]
 ) -> Effect | None:
     """The first acknowledgement stays; its time is put on the server's clock."""
-    if "read_at" not in written:
+    if written.get("read_at") is None:  # not this write's, or "unread" sent to an unread one
         return None
     if before.get("read_at") is not None:
         first = {"read_at": before["read_at"], "read_by": before.get("read_by", reminder.read_by)}
