@@ -21,7 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("areas") as batch:
-        batch.add_column(sa.Column("retired_at", server.db.UTCDateTime(timezone=True), nullable=True))
+        batch.add_column(
+            sa.Column("retired_at", server.db.UTCDateTime(timezone=True), nullable=True)
+        )
 
 
 def downgrade() -> None:

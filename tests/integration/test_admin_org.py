@@ -63,14 +63,25 @@ async def test_the_tree_and_adding_a_grid_with_its_lead(client: Any, db: Any) ->
     assert f'data-area="{w.areas["grid"].id}"' in page.text
     village = w.areas["village"]
     url = f"/admin/areas/{village.id}/children"
-    added = await client.post(url, data={"csrf_token": token, "name": "三组网格", "code": "G-3",
-                                         "lead_name": "赵六", "lead_phone": "13911112222"},
-                              follow_redirects=False)  # fmt: skip
+    added = await client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "name": "三组网格",
+            "code": "G-3",
+            "lead_name": "赵六",
+            "lead_phone": "13911112222",
+        },
+        follow_redirects=False,
+    )
     assert added.status_code == 303
     new_id = int(added.headers["location"].split("/")[3].split("?")[0])
     grid = await _area(db, new_id)
-    assert (grid.level, grid.path, grid.lead_phone) == ("grid", f"{village.path}{grid.id}/",
-                                                       "13911112222")  # fmt: skip
+    assert (grid.level, grid.path, grid.lead_phone) == (
+        "grid",
+        f"{village.path}{grid.id}/",
+        "13911112222",
+    )
     assert grid.rev > 0  # devices pull it
     assert (await _audit(db, "create", "area"))[0].entity_id == str(grid.id)
 
@@ -83,8 +94,9 @@ async def test_the_tree_and_adding_a_grid_with_its_lead(client: Any, db: Any) ->
         refused = await client.post(url, data={"csrf_token": token, **data})
         assert refused.status_code == 400, data
         assert message in refused.text, (data, refused.text[:3000])
-    under_grid = await client.post(f"/admin/areas/{grid.id}/children",
-                                   data={"csrf_token": token, "name": "x", "code": "X-1"})  # fmt: skip
+    under_grid = await client.post(
+        f"/admin/areas/{grid.id}/children", data={"csrf_token": token, "name": "x", "code": "X-1"}
+    )
     assert under_grid.status_code == 400
     assert "网格下不能再设区域" in under_grid.text
 
@@ -94,16 +106,25 @@ async def test_renaming_and_the_grid_lead(client: Any, db: Any) -> None:
     token = await _admin(client, w)
     grid = w.areas["grid"]
     url = f"/admin/areas/{grid.id}"
-    saved = await client.post(url, data={"csrf_token": token, "name": "一组", "lead_name": "钱七",
-                                         "lead_phone": "0915-1234567"}, follow_redirects=False)  # fmt: skip
+    saved = await client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "name": "一组",
+            "lead_name": "钱七",
+            "lead_phone": "0915-1234567",
+        },
+        follow_redirects=False,
+    )
     assert saved.status_code == 303
     after = await _area(db, grid.id)
     assert (after.name, after.lead_name, after.lead_phone) == ("一组", "钱七", "0915-1234567")
     assert after.rev > grid.rev
     entry = (await _audit(db, "update", "area"))[0]
     assert "0915-1234567" not in str(entry.detail)  # no whole phone in the log
-    bad = await client.post(url, data={"csrf_token": token, "name": "一组", "lead_name": "钱七",
-                                       "lead_phone": "911"})  # fmt: skip
+    bad = await client.post(
+        url, data={"csrf_token": token, "name": "一组", "lead_name": "钱七", "lead_phone": "911"}
+    )
     assert bad.status_code == 400
     assert "负责人电话不是电话号码" in bad.text
     # supervisors see the lead's whole phone as a tel: link
@@ -152,8 +173,7 @@ async def test_a_move_is_counted_then_confirmed_and_rewrites_the_subtree(
     assert preview.status_code == 200
     stats = dict(re.findall(r'data-stat="(\w+)">(\d+)<', preview.text))
     # village + 2 grids; worker, worker_b, worker2, sentinel; their 4 devices; 2 households
-    assert stats == {"areas": "3", "users": "4", "devices": "4", "households": "2",
-                     "persons": "2"}  # fmt: skip
+    assert stats == {"areas": "3", "users": "4", "devices": "4", "households": "2", "persons": "2"}
     assert (await _area(db, village.id)).path == village.path  # nothing moved yet
 
     for parent, message in [
@@ -164,12 +184,17 @@ async def test_a_move_is_counted_then_confirmed_and_rewrites_the_subtree(
         refused = await client.post(url, data={"csrf_token": token, "parent_id": str(parent)})
         assert refused.status_code == 400, parent
         assert message in refused.text, refused.text[:3000]
-    own = await client.post(f"/admin/areas/{w.areas['city'].id}/move",
-                            data={"csrf_token": token, "parent_id": str(town2.id)})  # fmt: skip
+    own = await client.post(
+        f"/admin/areas/{w.areas['city'].id}/move",
+        data={"csrf_token": token, "parent_id": str(town2.id)},
+    )
     assert own.status_code == 400
 
-    confirmed = await client.post(url, data={"csrf_token": token, "parent_id": str(town2.id),
-                                             "confirm": "1"}, follow_redirects=False)  # fmt: skip
+    confirmed = await client.post(
+        url,
+        data={"csrf_token": token, "parent_id": str(town2.id), "confirm": "1"},
+        follow_redirects=False,
+    )
     assert confirmed.status_code == 303
     moved = await _area(db, village.id)
     assert (moved.parent_id, moved.path) == (town2.id, f"{town2.path}{village.id}/")
@@ -194,14 +219,17 @@ async def test_retiring_asks_about_active_users(client: Any, db: Any) -> None:
     preview = await client.post(f"/admin/areas/{grid2.id}/retire", data={"csrf_token": token})
     assert preview.status_code == 200
     assert 'id="deactivate-users"' in preview.text
-    refused = await client.post(f"/admin/areas/{grid2.id}/retire",
-                                data={"csrf_token": token, "confirm": "1"})  # fmt: skip
+    refused = await client.post(
+        f"/admin/areas/{grid2.id}/retire", data={"csrf_token": token, "confirm": "1"}
+    )
     assert refused.status_code == 400
     assert "1 个在用用户" in refused.text
     assert (await _area(db, grid2.id)).retired_at is None
-    done = await client.post(f"/admin/areas/{grid2.id}/retire", follow_redirects=False,
-                             data={"csrf_token": token, "confirm": "1",
-                                   "deactivate_users": "1"})  # fmt: skip
+    done = await client.post(
+        f"/admin/areas/{grid2.id}/retire",
+        follow_redirects=False,
+        data={"csrf_token": token, "confirm": "1", "deactivate_users": "1"},
+    )
     assert done.status_code == 303
     assert (await _area(db, grid2.id)).retired_at is not None
     async with db() as s:
@@ -214,9 +242,16 @@ async def test_retiring_asks_about_active_users(client: Any, db: Any) -> None:
         assert all(d.revoked_at is not None for d in devices)
     assert (await _audit(db, "retire", "area"))[0].detail["deactivated_users"] == 1
     # nobody new is placed in a retired grid
-    new = await client.post("/admin/users/new", data={
-        "csrf_token": token, "phone": "13912340001", "name": "新人", "role": "grid_worker",
-        "area_code": grid2.code})  # fmt: skip
+    new = await client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token,
+            "phone": "13912340001",
+            "name": "新人",
+            "role": "grid_worker",
+            "area_code": grid2.code,
+        },
+    )
     assert new.status_code == 400
     assert "已撤销" in new.text
 
@@ -248,8 +283,11 @@ async def test_devices_follow_an_area_move_and_a_user_move(client: Any, db: Any)
     url = f"/admin/areas/{grid.id}/move"
     preview = await client.post(url, data={"csrf_token": token, "parent_id": str(village2.id)})
     assert 'data-stat="households">1<' in preview.text
-    moved = await client.post(url, data={"csrf_token": token, "parent_id": str(village2.id),
-                                         "confirm": "1"}, follow_redirects=False)  # fmt: skip
+    moved = await client.post(
+        url,
+        data={"csrf_token": token, "parent_id": str(village2.id), "confirm": "1"},
+        follow_redirects=False,
+    )
     assert moved.status_code == 303
     answer = await worker.sync()
     assert answer["reset"] == "scope"
@@ -269,9 +307,16 @@ async def test_devices_follow_an_area_move_and_a_user_move(client: Any, db: Any)
     # 2. the admin moves the worker to the other grid (the existing move)
     page = await client.get(f"/admin/users/{w.users['worker'].id}")
     assert page.status_code == 200
-    changed = await client.post(f"/admin/users/{w.users['worker'].id}/role", data={
-        "csrf_token": token, "role": "grid_worker", "area_code": w.areas["grid2"].code,
-        "facility": ""}, follow_redirects=False)  # fmt: skip
+    changed = await client.post(
+        f"/admin/users/{w.users['worker'].id}/role",
+        data={
+            "csrf_token": token,
+            "role": "grid_worker",
+            "area_code": w.areas["grid2"].code,
+            "facility": "",
+        },
+        follow_redirects=False,
+    )
     assert changed.status_code == 303
     answer = await worker.sync()
     assert answer["reset"] == "scope"
@@ -290,9 +335,16 @@ async def test_creating_a_user_shows_a_one_time_password_once(client: Any, db: A
     token = await _admin(client, w)
     form = await client.get("/admin/users/new")
     assert form.status_code == 200
-    made = await client.post("/admin/users/new", data={
-        "csrf_token": token, "phone": "139 1234 0002", "name": "孙八", "role": "grid_worker",
-        "area_code": w.areas["grid"].code})  # fmt: skip
+    made = await client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token,
+            "phone": "139 1234 0002",
+            "name": "孙八",
+            "role": "grid_worker",
+            "area_code": w.areas["grid"].code,
+        },
+    )
     assert made.status_code == 200, made.text[:3000]
     match = re.search(r'class="otp one-time-password">([a-z0-9]+)<', made.text)
     assert match is not None
@@ -301,24 +353,41 @@ async def test_creating_a_user_shows_a_one_time_password_once(client: Any, db: A
     assert user.must_change_password
     assert [e.entity_id for e in await _audit(db, "create", "user")] == [str(user.id)]
     for data, message in [
-        ({"phone": "12345", "role": "grid_worker", "area_code": w.areas["grid"].code},
-         "不是手机号"),
-        ({"phone": "13912340002", "role": "grid_worker", "area_code": w.areas["grid"].code},
-         "已被注册"),
-        ({"phone": "13912340003", "role": "grid_worker", "area_code": w.areas["village"].code},
-         "不能设在"),
-        ({"phone": "13912340004", "role": "sentinel", "area_code": w.areas["village"].code},
-         "需要填写所在机构"),
+        (
+            {"phone": "12345", "role": "grid_worker", "area_code": w.areas["grid"].code},
+            "不是手机号",
+        ),
+        (
+            {"phone": "13912340002", "role": "grid_worker", "area_code": w.areas["grid"].code},
+            "已被注册",
+        ),
+        (
+            {"phone": "13912340003", "role": "grid_worker", "area_code": w.areas["village"].code},
+            "不能设在",
+        ),
+        (
+            {"phone": "13912340004", "role": "sentinel", "area_code": w.areas["village"].code},
+            "需要填写所在机构",
+        ),
         ({"phone": "13912340005", "role": "king", "area_code": w.areas["grid"].code}, "请选择角色"),
-    ]:  # fmt: skip
-        refused = await client.post("/admin/users/new", data={"csrf_token": token, "name": "x",
-                                                              **data})  # fmt: skip
+    ]:
+        refused = await client.post(
+            "/admin/users/new", data={"csrf_token": token, "name": "x", **data}
+        )
         assert refused.status_code == 400, data
         assert message in refused.text, (data, refused.text[:4000])
     # a sentinel with the village's clinic
-    ok = await client.post("/admin/users/new", data={
-        "csrf_token": token, "phone": "13912340006", "name": "周九", "role": "sentinel",
-        "area_code": w.areas["village"].code, "facility": str(w.facility.id)})  # fmt: skip
+    ok = await client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token,
+            "phone": "13912340006",
+            "name": "周九",
+            "role": "sentinel",
+            "area_code": w.areas["village"].code,
+            "facility": str(w.facility.id),
+        },
+    )
     assert ok.status_code == 200
     # the user signs in with it and must change it first
     await client.post("/logout", data={"csrf_token": token})
@@ -333,15 +402,25 @@ async def test_out_of_subtree_users_are_refused(client: Any, db: Any) -> None:
     token = csrf_from((await client.get("/admin/users")).text)
     worker = w.users["worker"]
     assert (await client.get(f"/admin/users/{worker.id}")).status_code == 404
-    refused = await client.post(f"/admin/users/{worker.id}/active",
-                                data={"csrf_token": token, "active": "0"})  # fmt: skip
+    refused = await client.post(
+        f"/admin/users/{worker.id}/active", data={"csrf_token": token, "active": "0"}
+    )
     assert refused.status_code == 404
-    role = await client.post(f"/admin/users/{worker.id}/role", data={
-        "csrf_token": token, "role": "grid_worker", "area_code": w.areas["grid2"].code})  # fmt: skip
+    role = await client.post(
+        f"/admin/users/{worker.id}/role",
+        data={"csrf_token": token, "role": "grid_worker", "area_code": w.areas["grid2"].code},
+    )
     assert role.status_code == 404
-    outside = await client.post("/admin/users/new", data={
-        "csrf_token": token, "phone": "13912340010", "name": "x", "role": "grid_worker",
-        "area_code": w.areas["grid"].code})  # fmt: skip
+    outside = await client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token,
+            "phone": "13912340010",
+            "name": "x",
+            "role": "grid_worker",
+            "area_code": w.areas["grid"].code,
+        },
+    )
     assert outside.status_code == 400
     assert "不在您的辖区" in outside.text
     async with db() as s:
@@ -360,8 +439,11 @@ async def test_deactivation_revokes_devices_and_sessions_and_blocks_sign_in(
     token = await _admin(client, w)
     page = await client.get(f"/admin/users/{worker.id}")
     assert f'data-device="{w.tokens["worker"][1]}"' in page.text
-    off = await client.post(f"/admin/users/{worker.id}/active",
-                            data={"csrf_token": token, "active": "0"}, follow_redirects=False)  # fmt: skip
+    off = await client.post(
+        f"/admin/users/{worker.id}/active",
+        data={"csrf_token": token, "active": "0"},
+        follow_redirects=False,
+    )
     assert off.status_code == 303
     async with db() as s:
         device = await s.get(Device, w.tokens["worker"][1])
@@ -372,11 +454,13 @@ async def test_deactivation_revokes_devices_and_sessions_and_blocks_sign_in(
     assert device.revoked_at is not None
     assert sessions == []
     assert (await _audit(db, "deactivate", "user"))[0].detail["devices_revoked"] == 1
-    bad = await client.post(f"/admin/users/{worker.id}/active",
-                            data={"csrf_token": token, "active": "maybe"})  # fmt: skip
+    bad = await client.post(
+        f"/admin/users/{worker.id}/active", data={"csrf_token": token, "active": "maybe"}
+    )
     assert bad.status_code == 400
-    myself = await client.post(f"/admin/users/{w.users['admin'].id}/active",
-                               data={"csrf_token": token, "active": "0"})  # fmt: skip
+    myself = await client.post(
+        f"/admin/users/{w.users['admin'].id}/active", data={"csrf_token": token, "active": "0"}
+    )
     assert myself.status_code == 400
 
     await client.post("/logout", data={"csrf_token": token})
@@ -387,8 +471,11 @@ async def test_deactivation_revokes_devices_and_sessions_and_blocks_sign_in(
     assert "账号已停用" not in wrong.text  # a wrong guess learns nothing
 
     token = await _admin(client, w)
-    on = await client.post(f"/admin/users/{worker.id}/active",
-                           data={"csrf_token": token, "active": "1"}, follow_redirects=False)  # fmt: skip
+    on = await client.post(
+        f"/admin/users/{worker.id}/active",
+        data={"csrf_token": token, "active": "1"},
+        follow_redirects=False,
+    )
     assert on.status_code == 303
     assert await _audit(db, "reactivate", "user")
 
@@ -415,8 +502,11 @@ async def test_a_sheet_of_users_is_checked_then_written_whole(client: Any, db: A
         f"13912340022,丁,哨点,{village},没有这个诊所\n"
         "13912340023,戊,网格员,NOPE,\n"
     )
-    preview = await client.post("/admin/users/sheet", data={"csrf_token": token},
-                                files={"file": ("users.csv", bad_csv.encode(), "text/csv")})  # fmt: skip
+    preview = await client.post(
+        "/admin/users/sheet",
+        data={"csrf_token": token},
+        files={"file": ("users.csv", bad_csv.encode(), "text/csv")},
+    )
     assert preview.status_code == 400
     issues = set(re.findall(r'data-row="(\d+)" data-column="(\w+)"', preview.text))
     assert issues == {("3", "phone"), ("4", "phone"), ("5", "facility"), ("6", "area")}
@@ -426,8 +516,9 @@ async def test_a_sheet_of_users_is_checked_then_written_whole(client: Any, db: A
         [2, {"phone": "13912340020", "name": "甲", "role": "网格员", "area_code": grid}],
         [3, {"phone": "1391234", "name": "丙", "role": "网格员", "area_code": grid}],
     ]
-    confirm = await client.post("/admin/users/sheet/confirm",
-                                data={"csrf_token": token, "rows": json.dumps(rows)})  # fmt: skip
+    confirm = await client.post(
+        "/admin/users/sheet/confirm", data={"csrf_token": token, "rows": json.dumps(rows)}
+    )
     assert confirm.status_code == 400
     async with db() as s:
         assert (await s.execute(select(User).where(User.name == "甲"))).first() is None
@@ -437,13 +528,18 @@ async def test_a_sheet_of_users_is_checked_then_written_whole(client: Any, db: A
         f"13912340030,甲,网格员,{grid},\n"
         f"13912340031,乙,Sentinel,{village},{w.facility.name}\n"
     )
-    preview = await client.post("/admin/users/sheet", data={"csrf_token": token},
-                                files={"file": ("users.csv", good_csv.encode(), "text/csv")})  # fmt: skip
+    preview = await client.post(
+        "/admin/users/sheet",
+        data={"csrf_token": token},
+        files={"file": ("users.csv", good_csv.encode(), "text/csv")},
+    )
     assert preview.status_code == 200
     payload = re.search(r'name="rows" value="([^"]*)"', preview.text)
     assert payload is not None
-    done = await client.post("/admin/users/sheet/confirm",
-                             data={"csrf_token": token, "rows": html.unescape(payload.group(1))})  # fmt: skip
+    done = await client.post(
+        "/admin/users/sheet/confirm",
+        data={"csrf_token": token, "rows": html.unescape(payload.group(1))},
+    )
     assert done.status_code == 200, done.text[:3000]
     assert len(re.findall(r'class="otp one-time-password"', done.text)) == 2
     async with db() as s:
@@ -453,8 +549,10 @@ async def test_a_sheet_of_users_is_checked_then_written_whole(client: Any, db: A
     assert names == {"甲", "乙"}
     assert (await _audit(db, "create_many", "users"))[0].detail == {"users": 2}
     # the same sheet again: every phone is taken, nothing written
-    again = await client.post("/admin/users/sheet/confirm",
-                              data={"csrf_token": token, "rows": html.unescape(payload.group(1))})  # fmt: skip
+    again = await client.post(
+        "/admin/users/sheet/confirm",
+        data={"csrf_token": token, "rows": html.unescape(payload.group(1))},
+    )
     assert again.status_code == 400
 
 
@@ -467,27 +565,50 @@ async def test_facilities_add_edit_and_refusals(client: Any, db: Any) -> None:
     page = await client.get("/admin/facilities")
     assert page.status_code == 200
     assert f'data-facility="{w.facility.id}"' in page.text
-    added = await client.post("/admin/facilities", follow_redirects=False, data={
-        "csrf_token": token, "kind": "pharmacy", "name": "仁和药店", "phone": "13700001111",
-        "area_id": str(w.areas["village"].id)})  # fmt: skip
+    added = await client.post(
+        "/admin/facilities",
+        follow_redirects=False,
+        data={
+            "csrf_token": token,
+            "kind": "pharmacy",
+            "name": "仁和药店",
+            "phone": "13700001111",
+            "area_id": str(w.areas["village"].id),
+        },
+    )
     assert added.status_code == 303
     async with db() as s:
         shop = (await s.execute(select(Facility).where(Facility.name == "仁和药店"))).scalar_one()
     assert shop.rev > 0
-    edited = await client.post(f"/admin/facilities/{shop.id}", follow_redirects=False, data={
-        "csrf_token": token, "kind": "pharmacy", "name": "仁和大药房", "phone": "",
-        "area_id": str(w.areas["village"].id)})  # fmt: skip
+    edited = await client.post(
+        f"/admin/facilities/{shop.id}",
+        follow_redirects=False,
+        data={
+            "csrf_token": token,
+            "kind": "pharmacy",
+            "name": "仁和大药房",
+            "phone": "",
+            "area_id": str(w.areas["village"].id),
+        },
+    )
     assert edited.status_code == 303
     assert [e.action for e in await _audit(db, "create", "facility")] == ["create"]
     assert await _audit(db, "update", "facility")
     for data, message in [
-        ({"kind": "pharmacy", "name": "x", "phone": "12", "area_id": str(w.areas["village"].id)},
-         "电话不是电话号码"),
-        ({"kind": "township_health_centre", "name": "x", "area_id": str(w.areas["grid"].id)},
-         "设在"),
-        ({"kind": "hospital", "name": "x", "area_id": str(w.areas["village"].id)}, "请选择机构类型"),
+        (
+            {"kind": "pharmacy", "name": "x", "phone": "12", "area_id": str(w.areas["village"].id)},
+            "电话不是电话号码",
+        ),
+        (
+            {"kind": "township_health_centre", "name": "x", "area_id": str(w.areas["grid"].id)},
+            "设在",
+        ),
+        (
+            {"kind": "hospital", "name": "x", "area_id": str(w.areas["village"].id)},
+            "请选择机构类型",
+        ),
         ({"kind": "pharmacy", "name": "x", "area_id": "abc"}, "请选择区域"),
-    ]:  # fmt: skip
+    ]:
         refused = await client.post("/admin/facilities", data={"csrf_token": token, **data})
         assert refused.status_code == 400, data
         assert message in refused.text, (data, refused.text[:3000])
@@ -495,7 +616,13 @@ async def test_facilities_add_edit_and_refusals(client: Any, db: Any) -> None:
     await client.post("/logout", data={"csrf_token": token})
     await sign_in(client, admin.phone)
     token = csrf_from((await client.get("/admin/facilities")).text)
-    outside = await client.post(f"/admin/facilities/{shop.id}", data={
-        "csrf_token": token, "kind": "pharmacy", "name": "x",
-        "area_id": str(w.areas["village"].id)})  # fmt: skip
+    outside = await client.post(
+        f"/admin/facilities/{shop.id}",
+        data={
+            "csrf_token": token,
+            "kind": "pharmacy",
+            "name": "x",
+            "area_id": str(w.areas["village"].id),
+        },
+    )
     assert outside.status_code == 404
