@@ -6,7 +6,6 @@ limited to the admin's subtree; messages are for the admin, in the page's langua
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +24,7 @@ from server.accounts.service import FACILITY_ROLES, normalise_phone
 from server.accounts.values import Role
 from server.areas.models import Area, Facility
 from server.audit import log as audit_log
-from server.errors import BadInput, NotFound
+from server.errors import BadInput
 from server.i18n import gettext as _
 from server.i18n import using_locale
 from server.labels import label
@@ -292,13 +291,3 @@ async def devices_of(session: AsyncSession, principal: Principal, user_id: int) 
         .order_by(Device.revoked_at.is_not(None), Device.created_at.desc())
     )
     return list(rows.scalars())
-
-
-async def revoke(
-    session: AsyncSession, principal: Principal, user_id: int, device_id: uuid.UUID
-) -> None:
-    user = await user_in_scope(session, principal, user_id)
-    device = await session.get(Device, device_id)
-    if device is None or device.user_id != user.id:
-        raise NotFound(_("No such device."), code="not_found")
-    await service.revoke_device(session, principal, device_id)

@@ -438,7 +438,9 @@ async def test_deactivation_revokes_devices_and_sessions_and_blocks_sign_in(
         await start_session(s, worker)
     token = await _admin(client, w)
     page = await client.get(f"/admin/users/{worker.id}")
-    assert f'data-device="{w.tokens["worker"][1]}"' in page.text
+    device_id = w.tokens["worker"][1]
+    assert f'data-device="{device_id}"' in page.text
+    assert f'href="/devices/{device_id}/revoke"' in page.text  # its confirmation page
     off = await client.post(
         f"/admin/users/{worker.id}/active",
         data={"csrf_token": token, "active": "0"},
