@@ -159,13 +159,22 @@ async def users_template() -> Response[bytes]:
     )
 
 
+def _cell(value: object) -> str:
+    """A cell as text; a phone Excel stored as a number (1.3912340040E10) as its digits."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def read_users_sheet(content: bytes, filename: str) -> list[tuple[int, org_users.NewUser]]:
     """The sheet's rows as new users (row numbers as the spreadsheet shows them)."""
     rows = iter_sheet_rows(content, filename)
     keys: list[str | None] | None = None
     out: list[tuple[int, org_users.NewUser]] = []
     for number, values in rows:
-        cells = ["" if v is None else str(v).strip() for v in values]
+        cells = [_cell(v) for v in values]
         if not any(cells):
             continue
         if keys is None:

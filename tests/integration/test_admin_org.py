@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
 from server.accounts.models import Device, User, WebSession
@@ -550,6 +550,22 @@ async def test_a_sheet_of_users_is_checked_then_written_whole(client: Any, db: A
         )
     assert names == {"甲", "乙"}
     assert (await _audit(db, "create_many", "users"))[0].detail == {"users": 2}
+    # an XLSX as Excel saves it: phones as numbers
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["手机号*", "姓名*", "角色*", "区域编码*", "机构"])
+    sheet.append([13912340040, "庚", "grid_worker", grid, None])
+    sheet.append([13912340041.0, "辛", "督查人员", w.areas["town"].code, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    xlsx = await client.post(
+        "/admin/users/sheet",
+        data={"csrf_token": token},
+        files={"file": ("users.xlsx", buffer.getvalue(), "application/octet-stream")},
+    )
+    assert xlsx.status_code == 200, xlsx.text[:3000]
+    assert 'data-stat="ok">2<' in xlsx.text
     # the same sheet again: every phone is taken, nothing written
     again = await client.post(
         "/admin/users/sheet/confirm",
