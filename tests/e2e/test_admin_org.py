@@ -105,9 +105,18 @@ def test_tree_move_and_a_new_user(page: Page, server: LiveServer) -> None:
     shot(page, "admin-org-user-created-360")
     page.set_viewport_size({"width": 1280, "height": 900})
     shot(page, "admin-org-user-created-desktop")
-    assert server.query("select must_change_password from users where phone = '13912340099'")[0][
-        0
-    ] in (True, 1)
+    made = server.query("select id, must_change_password from users where phone = '13912340099'")
+    assert made[0][1] in (True, 1)
+
+    # the worker's page: role and area, deactivation, devices
+    page.goto(f"/admin/users/{made[0][0]}")
+    assert page.locator("#change-role").count() == 1
+    page.set_viewport_size({"width": 360, "height": 780})
+    shot(page, "admin-org-user-page-360")
+    page.click("details.confirm summary")  # deactivation takes a second step
+    page.click("#confirm-deactivate")
+    page.wait_for_selector("#user-inactive")
+    assert server.query(f"select active from users where id = {made[0][0]}")[0][0] in (False, 0)
 
 
 def test_facilities_page(page: Page, server: LiveServer) -> None:
