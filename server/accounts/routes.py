@@ -49,6 +49,10 @@ def _bad_credentials() -> Unauthorized:
     return Unauthorized(_("Wrong phone number or password."), code="invalid_credentials")
 
 
+def _deactivated() -> str:
+    return _("This account has been deactivated. Ask your administrator to reactivate it.")
+
+
 async def _json_body(request: AnyRequest, settings: Settings, kind: type[T]) -> T:
     """The body as ``kind`` (server/json_body.py); an empty body is ``{}``, any other
     must say it is JSON."""
@@ -146,7 +150,9 @@ async def login_submit(
             settings, csrf_cookie, next_path=next_path, status=400, error=error, phone=phone
         )
     try:
-        user = await throttle.sign_in(session, settings, request, phone, password, via="page")
+        user, inactive = await throttle.sign_in_outcome(
+            session, settings, request, phone, password, via="page"
+        )
     except throttle.SignInThrottled as exc:
         page = _login_page(
             settings, csrf_cookie, next_path=next_path, status=429, error=exc.message, phone=phone
@@ -159,7 +165,7 @@ async def login_submit(
             csrf_cookie,
             next_path=next_path,
             status=401,
-            error=_bad_credentials().message,
+            error=_deactivated() if inactive else _bad_credentials().message,
             phone=phone,
         )
     _remember_locale(request, user)
@@ -187,9 +193,11 @@ async def issue_token(
 ) -> DeviceIssued:
     """Sign in with phone and password and get a device token (for programs)."""
     body = await _json_body(request, settings, TokenRequest)
-    user = await throttle.sign_in(session, settings, request, body.phone, body.password, via="api")
+    user, inactive = await throttle.sign_in_outcome(
+        session, settings, request, body.phone, body.password, via="api"
+    )
     if user is None:
-        raise _bad_credentials()
+        raise Unauthorized(_deactivated()) if inactive else _bad_credentials()
     return await service.issue_device(
         session, user, body.device_name, request.headers.get("user-agent", "")
     )

@@ -206,10 +206,26 @@ async def sign_in(
     (the sign-in audited), or None when they are wrong; raises SignInThrottled when the
     caller must wait. The password is verified with no transaction open (SQLite's write
     lock is not held while argon2 works); the request's commit ends the rest."""
+    user, _inactive = await sign_in_outcome(session, settings, request, phone, password, via=via)
+    return user
+
+
+async def sign_in_outcome(
+    session: AsyncSession,
+    settings: Settings,
+    request: AnyRequest,
+    phone: str,
+    password: str,
+    *,
+    via: str,
+) -> tuple[User | None, bool]:
+    """:func:`sign_in`, and whether a refusal was of a deactivated account with the right
+    password (only then may the page say so: a wrong guess learns nothing)."""
     attempt = await admit(session, settings, phone, client_address(request))
     user = await service.find_user(session, phone)
     await session.commit()
     ok = await verify_password_async(user.password_hash if user else None, password)
     signed_in = service.record_sign_in(session, phone, user, ok, via=via)
     await settle(session, attempt, signed_in is not None)
-    return signed_in
+    inactive = signed_in is None and ok and user is not None and not user.active
+    return signed_in, inactive

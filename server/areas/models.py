@@ -24,6 +24,9 @@ class Area(Base):
     lead_phone: Mapped[str | None] = mapped_column(String(20))
     rev: Mapped[int] = mapped_column(BigInteger, index=True, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when an admin retires the area (server/orgadmin/areas.py): nobody new is bound to
+    # it or its subtree; its records stay.
+    retired_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Facility(Base):

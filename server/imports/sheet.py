@@ -113,3 +113,14 @@ def _header(values: list[Any], sheet: Sheet) -> list[str | None]:
     if "grid_code" not in keys and "grid" not in keys:
         raise SheetError(_("Give a 网格编码 column, or the 村 and 网格 columns."))
     return keys
+
+
+def iter_sheet_rows(content: bytes, filename: str) -> Iterator[tuple[int, list[Any]]]:
+    """Any sheet's rows as raw cell values, numbered as the spreadsheet shows them (for
+    sheets with other columns than the household register's, such as a list of users)."""
+    name = filename.lower()
+    if name.endswith(".csv"):
+        return _csv_rows(content)
+    if name.endswith((".xlsx", ".xlsm")) or content[:4] == b"PK\x03\x04":
+        return _xlsx_rows(content)
+    raise SheetError(_("Upload an Excel file (.xlsx) or a CSV file."))

@@ -156,7 +156,10 @@ async def test_inactive_user_cannot_sign_in(client: Client, db: DB) -> None:
         await make_user(session, "grid_worker", tree["grid"], phone=PHONE, active=False)
     response = await sign_in(client, PHONE)
     assert response.status_code == 401
-    assert _error_text(response.text) == "手机号或密码错误。"
+    # the right password learns that the account is deactivated; a guess learns nothing
+    assert _error_text(response.text) == "该账号已停用，请联系管理员重新启用。"
+    guess = await sign_in(client, PHONE, "wrong-password-1")
+    assert _error_text(guess.text) == "手机号或密码错误。"
 
 
 @pytest.mark.parametrize(("missing", "named"), [("phone", "phone"), ("password", "password")])

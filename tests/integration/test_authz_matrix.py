@@ -482,6 +482,62 @@ async def reset_password(w: World, who: str | None, place: str | None) -> Outcom
     return await post_form(f"/admin/users/{owner.id}/reset-password")(w, who, place)
 
 
+#: the area an admin's call acts on, per place: inside the subtree, a sibling county's,
+#: the city above (the guard turns every other role away before the place matters)
+ADMIN_NODE = {"own": "T2b", "sibling": "K2", "parent": "C"}
+
+
+def admin_area_post(suffix: str, **fields: str) -> Callable[[World, str | None, str | None], Any]:
+    """A form posted about an area of the admin's subtree, a sibling's or the parent's."""
+
+    async def call(w: World, who: str | None, place: str | None) -> Outcome:
+        area = w.areas[ADMIN_NODE[place or "own"]]
+        data = {k: v.format(uid=uuid.uuid4().hex[:8]) for k, v in fields.items()}
+        return await post_form(f"/admin/areas/{area.id}{suffix}", **data)(w, who, place)
+
+    return call
+
+
+async def admin_area_get(w: World, who: str | None, place: str | None) -> Outcome:
+    area = w.areas[ADMIN_NODE[place or "own"]]
+    return await get(f"/admin/areas/{area.id}")(w, who, place)
+
+
+async def admin_area_move(w: World, who: str | None, place: str | None) -> Outcome:
+    """The move's counted preview (nothing written): a village to another town."""
+    moved = {"own": "V2b", "sibling": "G5", "parent": "C"}[place or "own"]
+    target = {"own": "T2", "sibling": "V", "parent": "K"}[place or "own"]
+    path = f"/admin/areas/{w.areas[moved].id}/move"
+    return await post_form(path, parent_id=str(w.areas[target].id))(w, who, place)
+
+
+async def admin_facility_edit(w: World, who: str | None, place: str | None) -> Outcome:
+    key = {"own": "V", "sibling": "K2", "parent": "K2b"}[place or "own"]
+    facility = w.facilities[key]
+    return await post_form(
+        f"/admin/facilities/{facility.id}",
+        kind=facility.kind,
+        name=facility.name,
+        area_id=str(facility.area_id),
+    )(w, who, place)
+
+
+def admin_user_call(
+    suffix: str, method: str = "POST", **fields: str
+) -> Callable[[World, str | None, str | None], Any]:
+    """A call about a user placed in the admin's own, sibling or parent area."""
+
+    async def call(w: World, who: str | None, place: str | None) -> Outcome:
+        owner = await w.owner_at(w.place_area(who or "admin", place or "own"))
+        data = {k: v.format(grid=w.areas["G"].code) for k, v in fields.items()}
+        path = f"/admin/users/{owner.id}{suffix}"
+        if method == "GET":
+            return await get(path)(w, who, place)
+        return await post_form(path, **data)(w, who, place)
+
+    return call
+
+
 def _scoped(own_rule: dict[str, tuple[Outcome, ...]], anon: Outcome) -> dict[str | None, Expect]:
     expect: dict[str | None, Expect] = {None: anon}
     for role, outcomes in own_rule.items():
@@ -494,6 +550,11 @@ def _roles(
 ) -> dict[str, tuple[Outcome, ...]]:
     return {r: reviewers if r in REVIEWERS_ONLY else others for r in ROLES}
 
+
+#: an admin's call about the own subtree, a sibling's, the parent's; other roles: 403
+ADMIN_SCOPED: tuple[Outcome, ...] = (200, 404, 404)
+ADMIN_SCOPED_POST: tuple[Outcome, ...] = (303, 404, 404)
+NONE: tuple[Outcome, ...] = (403, 403, 403)
 
 MATRIX: dict[tuple[str, str], Entry] = {
     ("GET", "/healthz"): Entry(get("/healthz"), {ALL: UP}),
@@ -538,6 +599,62 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ("POST", "/admin/users/{user_id:int}/reset-password"): Entry(
         reset_password,
         _scoped({r: (200, 404, 404) if r == "admin" else (403, 403, 403) for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    # the area tree, facilities and users (server/web/admin_areas.py, admin_users.py)
+    ("GET", "/admin/areas"): Entry(get("/admin/areas"), ADMIN_PAGE),
+    ("GET", "/admin/areas/{area_id:int}"): Entry(
+        admin_area_get,
+        _scoped({r: ADMIN_SCOPED if r == "admin" else NONE for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    ("POST", "/admin/areas/{area_id:int}/children"): Entry(
+        admin_area_post("/children", name="新村", code="M-{uid}"),
+        _scoped({r: ADMIN_SCOPED_POST if r == "admin" else NONE for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    ("POST", "/admin/areas/{area_id:int}"): Entry(
+        admin_area_post("", name="长安镇"),
+        _scoped({r: ADMIN_SCOPED_POST if r == "admin" else NONE for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    ("POST", "/admin/areas/{area_id:int}/move"): Entry(
+        admin_area_move,
+        _scoped({r: ADMIN_SCOPED if r == "admin" else NONE for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    ("POST", "/admin/areas/{area_id:int}/retire"): Entry(
+        admin_area_post("/retire"),
+        _scoped({r: ADMIN_SCOPED if r == "admin" else NONE for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    ("GET", "/admin/facilities"): Entry(get("/admin/facilities"), ADMIN_PAGE),
+    ("POST", "/admin/facilities"): Entry(post_form("/admin/facilities"), ADMIN_FORM),
+    ("POST", "/admin/facilities/{facility_id:int}"): Entry(
+        admin_facility_edit,
+        _scoped({r: ADMIN_SCOPED_POST if r == "admin" else NONE for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    ("GET", "/admin/users/new"): Entry(get("/admin/users/new"), ADMIN_PAGE),
+    ("POST", "/admin/users/new"): Entry(post_form("/admin/users/new"), ADMIN_FORM),
+    ("GET", "/admin/users/template.xlsx"): Entry(get("/admin/users/template.xlsx"), ADMIN_PAGE),
+    ("POST", "/admin/users/sheet"): Entry(post_form("/admin/users/sheet"), ADMIN_FORM),
+    ("POST", "/admin/users/sheet/confirm"): Entry(
+        post_form("/admin/users/sheet/confirm"), ADMIN_FORM
+    ),
+    ("GET", "/admin/users/{user_id:int}"): Entry(
+        admin_user_call("", "GET"),
+        _scoped({r: ADMIN_SCOPED if r == "admin" else NONE for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    ("POST", "/admin/users/{user_id:int}/role"): Entry(
+        admin_user_call("/role", role="grid_worker", area_code="{grid}"),
+        _scoped({r: ADMIN_SCOPED_POST if r == "admin" else NONE for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    ("POST", "/admin/users/{user_id:int}/active"): Entry(
+        admin_user_call("/active", active="1"),
+        _scoped({r: ADMIN_SCOPED_POST if r == "admin" else NONE for r in ROLES}, 303),
         places=PLACES,
     ),
     ("GET", "/account/password"): Entry(get("/account/password"), PAGE),

@@ -1,0 +1,1 @@
+"""The admin's organisation pages' services: the area tree, users, facilities."""
