@@ -1,7 +1,7 @@
 """admin_org: areas.retired_at (an admin retires an area; its records stay)
 
 Revision ID: 0010_admin_org
-Revises: 0008_admin
+Revises: 0009_reminders
 Create Date: 2026-12-02 18:00:00
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 import server.db
 
 revision: str = "0010_admin_org"
-down_revision: str | Sequence[str] | None = "0008_admin"
+down_revision: str | Sequence[str] | None = "0009_reminders"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
