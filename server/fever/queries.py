@@ -215,3 +215,21 @@ async def fever_reports_between(
         total,
         page,
     )
+
+
+async def fever_seen_between(
+    session: AsyncSession, area_path: str, since: datetime, until: datetime
+) -> list[tuple[datetime, datetime | None]]:
+    """(seen at, received at) of the reports under `area_path` whose patient was seen in
+    [since, until): one statement, for the per-day chart (rules.timeliness_by_day)."""
+    rows = await session.execute(
+        select(FeverReport.seen_at, FeverReport.received_at)
+        .join(Area, Area.id == FeverReport.area_id)
+        .where(
+            FeverReport.deleted.is_(False),
+            FeverReport.seen_at >= since,
+            FeverReport.seen_at < until,
+            in_subtree_path(Area.path, area_path),
+        )
+    )
+    return [(seen, received) for seen, received in rows.all()]
