@@ -399,3 +399,55 @@ async def test_a_second_different_result_is_shown_beside_the_first_until_decided
     results = page.split('<ul class="results"', 1)[1].split("</ul>", 1)[0]
     assert 'data-results="2"' in results
     assert 'data-held="0"' in results.split('data-result="positive"', 1)[1]
+
+
+async def test_alerts_stand_on_the_town_homes_live_and_are_acknowledged_there(
+    db: Any, client: Any
+) -> None:
+    """The township's and the town supervisor's home pages carry a live box of open alerts
+    (it refreshes on the inbox's stream); acknowledging in the box records who and when,
+    which /alerts then shows."""
+    w = await make_world(db)
+    worker = w.dev(client, "worker")
+    household = worker.put("households", area_id=w.areas["grid"].id, head_name="孙八")
+    person = worker.put(
+        "persons",
+        household_id=household["rid"],
+        name="孙小八",
+        category="returnee_mid_high",
+        measure="central_quarantine",
+    )
+    await worker.sync([household, person])
+    async with db() as s:
+        alert = (await s.execute(select(Alert))).scalar_one()
+    for who in ("supervisor", "township"):
+        client.cookies.clear()
+        await sign_in(client, w.users[who].phone)
+        home = (await client.get("/")).text
+        box = home.split('id="home-alerts"', 1)[1].split("</section>", 1)[0]
+        assert 'data-live="/inbox/events"' in box
+        assert 'hx-get="/alerts?box=1"' in box
+        assert f'data-alert-id="{alert.id}"' in box
+        assert "孙小八" in box
+        assert "/static/js/live.js" in home
+    # the live refresh answers the box alone
+    fragment = await client.get("/alerts?box=1", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith("<section")
+    assert f'data-alert-id="{alert.id}"' in fragment.text
+    done = await client.post(
+        f"/alerts/{alert.id}/acknowledge",
+        data={"csrf_token": csrf_from(home), "next": "/"},
+        headers={"HX-Request": "true"},
+    )
+    assert done.status_code == 200
+    assert 'id="home-alerts"' in done.text
+    assert f'data-alert-id="{alert.id}"' not in done.text  # no longer open
+    page = (await client.get("/alerts")).text
+    row = page.split(f'data-alert-id="{alert.id}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-state="acknowledged"' in row
+    assert w.users["township"].name in row
+    # homes of roles the alerts are not for carry no box
+    client.cookies.clear()
+    await sign_in(client, w.users["worker"].phone)
+    assert 'id="home-alerts"' not in (await client.get("/")).text
