@@ -221,7 +221,7 @@ async def area_charts(
         FeverDay(d, t["on_time"], t["late"] + t["overdue"], t["pending"]) for d, t in tally.items()
     ]
     fever_series = [
-        Series(_("On time"), "#0b6e4f"),
+        Series(_("Reported on time"), "#0b6e4f"),
         Series(_("Late"), "#b3261e"),
         Series(_("Not yet received"), "#9aa0a6"),
     ]

@@ -109,7 +109,7 @@ def nice_top(value: int) -> int:
     """A round upper end of the y axis at or above `value` (1 when nothing)."""
     if value <= 0:
         return 1
-    for top in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000):
+    for top in (1, 2, 5, 10, 20, 25, 50, 100, 150, 200, 250, 300, 400, 500, 1000, 2000, 5000):
         if value <= top:
             return top
     step = 10 ** (len(str(value)) - 1)
