@@ -176,6 +176,9 @@ def test_a_fever_check_reaches_the_township_inbox_after_one_sync(
     assert "发热线索" in lead_row.inner_text()
     assert "37.5" in lead_row.inner_text()
     assert page.locator("#follow-checks li[data-lead='1']").count() == 1
+    goto_hash(page, f"#/p/{pid(5, 3)}", "#f-name")
+    assert page.is_visible("[data-fever-leads]")
+    assert "1 次检查发现发热" in page.inner_text("[data-fever-leads]")
     sync(page)
     goto_hash(page, follow, "#follow-reports li[data-lead][data-sent='1']")
     page.set_viewport_size({"width": 360, "height": 740})
