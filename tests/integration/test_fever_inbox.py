@@ -264,6 +264,9 @@ async def test_a_fever_check_becomes_a_lead_in_the_inbox_and_at_the_clinic(
     assert f'href="/inbox/{lead["id"]}"' in section
     assert 'data-state="reported"' in section
     assert "37.5 °C" in section
+    # and the lead's own page leads back to the person
+    report = await client.get(f"/inbox/{lead['id']}")
+    assert f'href="/persons/{person["rid"]}"' in report.text
 
 
 async def test_a_returnee_from_abroad_raises_an_alert_acknowledged_once(
