@@ -23,9 +23,11 @@ async def raise_alert(
     person_id: uuid.UUID | None = None,
     report_id: uuid.UUID | None = None,
     source: str = "",
+    alert_id: uuid.UUID | None = None,
 ) -> Alert | None:
     """Add an alert (None when the same alert about the same person or report exists: a
-    second positive result of one person is no new news)."""
+    second positive result of one person is no new news). ``alert_id`` is for the demo
+    seed, whose rows are the same on every run."""
     same = select(Alert.id).where(Alert.kind == kind)
     if person_id is not None:
         same = same.where(Alert.person_id == person_id)
@@ -36,7 +38,7 @@ async def raise_alert(
     ):
         return None
     alert = Alert(
-        id=uuid.uuid4(),
+        id=alert_id or uuid.uuid4(),
         kind=kind,
         person_id=person_id,
         report_id=report_id,

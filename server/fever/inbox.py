@@ -17,6 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree
+from server.accounts.models import User
 from server.areas.models import Area, Facility
 from server.areas.values import AreaLevel
 from server.config import Settings
@@ -49,6 +50,8 @@ class EventRow:
     result: str | None
     sampler: str
     note: str
+    #: the author's name (empty when the account is gone or the row came from the seed)
+    by_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,18 @@ class InboxRow:
         return self.overdue or self.escalation.escalated
 
     @property
+    def results(self) -> list[EventRow]:
+        """Every result event, in the order they came: a second one (from another phone or
+        a later correction) is shown beside the first, never hidden behind it."""
+        return [e for e in self.events if e.kind == FeverEventKind.RESULTED and e.result]
+
+    @property
+    def result_held(self) -> bool:
+        """A result differs from the report's: the later one is held for a supervisor
+        (the sync's review of a critical field) until decided."""
+        return any(e.result != self.result for e in self.results)
+
+    @property
     def time_left_minutes(self) -> int:
         return int(self.time_left.total_seconds() // 60)
 
@@ -119,13 +134,24 @@ async def _events(
     if not ids:
         return found
     rows = await session.execute(
-        select(FeverEvent)
+        select(FeverEvent, User.name)
+        .outerjoin(User, User.id == FeverEvent.created_by)
         .where(FeverEvent.report_id.in_(ids), FeverEvent.deleted.is_(False))
         .order_by(FeverEvent.created_at, FeverEvent.rev)
     )
-    for e in rows.scalars():
+    for e, by_name in rows.all():
         found[e.report_id].append(
-            EventRow(e.id, e.kind, e.at, e.created_at, e.created_by, e.result, e.sampler, e.note)
+            EventRow(
+                e.id,
+                e.kind,
+                e.at,
+                e.created_at,
+                e.created_by,
+                e.result,
+                e.sampler,
+                e.note,
+                by_name or "",
+            )
         )
     return found
 

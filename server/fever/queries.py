@@ -3,10 +3,11 @@ for the next step, and the two-hour clock."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
@@ -215,3 +216,57 @@ async def fever_reports_between(
         total,
         page,
     )
+
+
+async def fever_seen_between(
+    session: AsyncSession, area_path: str, since: datetime, until: datetime
+) -> list[tuple[datetime, datetime | None]]:
+    """(seen at, received at) of the reports under `area_path` whose patient was seen in
+    [since, until): one statement, for the per-day chart (rules.timeliness_by_day)."""
+    rows = await session.execute(
+        select(FeverReport.seen_at, FeverReport.received_at)
+        .join(Area, Area.id == FeverReport.area_id)
+        .where(
+            FeverReport.deleted.is_(False),
+            FeverReport.seen_at >= since,
+            FeverReport.seen_at < until,
+            in_subtree_path(Area.path, area_path),
+        )
+    )
+    return [(seen, received) for seen, received in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class PersonFever:
+    """A fever lead from one of the person's checks, or a sentinel's report naming the
+    person's ID number, as the person's page lists it."""
+
+    id: uuid.UUID
+    source: str
+    seen_at: datetime
+    temperature: float | None
+    symptoms: list[str]
+    state: str
+    result: str | None
+
+
+async def fever_of_person(
+    session: AsyncSession, principal: Principal, person_id: uuid.UUID, id_number: str | None
+) -> list[PersonFever]:
+    """The reports about a person in the caller's subtree, newest first: the leads linked to
+    the person, and reports whose patient ID number is the person's."""
+    about = [FeverReport.person_id == person_id]
+    if id_number:
+        about.append(FeverReport.patient_id_number == id_number)
+    rows = await session.execute(
+        select(FeverReport)
+        .where(_scope(principal, None), or_(*about))
+        .order_by(FeverReport.seen_at.desc())
+        .limit(LIST_LIMIT)
+    )
+    return [
+        PersonFever(
+            r.id, r.source, r.seen_at, r.temperature, list(r.symptoms or []), r.state, r.result
+        )
+        for r in rows.scalars()
+    ]

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from server.fever.values import Escalation, FeverEventKind, FeverState
 from server.timeutil import require_aware
@@ -162,3 +163,23 @@ def step_time(claimed: datetime, received: datetime) -> datetime:
 def time_left(seen_at: datetime, now: datetime) -> timedelta:
     """What remains of the two-hour clock (negative once it has run out)."""
     return deadline(seen_at) - require_aware(now, "now")
+
+
+def timeliness_by_day(
+    reports: Iterable[tuple[datetime, datetime | None]],
+    tz: str,
+    now: datetime,
+    first: date,
+    last: date,
+) -> dict[date, dict[str, int]]:
+    """Reports per local day of their (corrected) "seen at" in [first, last], counted by
+    ``report_timeliness``: every day present with every outcome (0 when none)."""
+    zone = ZoneInfo(tz)
+    outcomes = ("on_time", "late", "pending", "overdue")
+    days = (last - first).days + 1
+    out = {first + timedelta(days=i): dict.fromkeys(outcomes, 0) for i in range(days)}
+    for seen, received in reports:
+        day = require_aware(seen, "seen_at").astimezone(zone).date()
+        if day in out:
+            out[day][report_timeliness(seen, received, now)] += 1
+    return out

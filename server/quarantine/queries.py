@@ -402,3 +402,22 @@ def _rule(policy: Policy) -> PolicyRule:
         checks_per_day=policy.checks_per_day,
         effective_from=policy.effective_from,
     )
+
+
+async def measures_between(
+    session: AsyncSession, area_path: str, first: date, last: date
+) -> list[tuple[str, date, date | None]]:
+    """(kind, start, release day) of every measure under `area_path` that runs on some day
+    of [first, last] (not cancelled): one statement, for the census chart (rules.census)."""
+    rows = await session.execute(
+        select(Measure.kind, Measure.start_date, Measure.end_date)
+        .join(Area, Area.id == Measure.area_id)
+        .where(
+            Measure.deleted.is_(False),
+            Measure.status != MeasureStatus.CANCELLED,
+            Measure.start_date <= last,
+            or_(Measure.end_date.is_(None), Measure.end_date > first),
+            in_subtree_path(Area.path, area_path),
+        )
+    )
+    return [(kind, start, end) for kind, start, end in rows.all()]

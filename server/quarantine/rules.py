@@ -165,3 +165,21 @@ def tests_due(plan: Schedule, today: date, tests_taken_dates: Iterable[date]) ->
         if settled is not None:
             open_dates.remove(settled)
     return open_dates
+
+
+def census(
+    measures: Iterable[tuple[str, date, date | None]], first: date, last: date
+) -> dict[date, dict[str, int]]:
+    """People under each measure kind on every day of [first, last]: a measure counts from
+    its start day up to (not including) its release day, as ``measures_by_group`` counts.
+    Every day is present (an empty dict when nobody is under a measure)."""
+    days = (last - first).days + 1
+    out: dict[date, dict[str, int]] = {first + timedelta(days=i): {} for i in range(days)}
+    for kind, start, end in measures:
+        since = max(start, first)
+        until = last + timedelta(days=1) if end is None else min(end, last + timedelta(days=1))
+        day = since
+        while day < until:
+            out[day][kind] = out[day].get(kind, 0) + 1
+            day += timedelta(days=1)
+    return out

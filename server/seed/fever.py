@@ -43,6 +43,7 @@ def build_fever(rng: random.Random, clock: Clock, county: County) -> FeverRows:
     for person in county.persons:
         persons_by_village[village_of[person["area_id"]]].append(person)
     address = {h["id"]: h["address"] for h in county.households}
+    first_town = 0  # how many reports the first town filed
     for t, town in enumerate(county.towns):
         offsets = {fid: _clock_offset(rng) for fid, _ in town.sentinels}
         count = max(len(_STATES) + 1, round(len(town.villages) * 1.75))
@@ -77,7 +78,26 @@ def build_fever(rng: random.Random, clock: Clock, county: County) -> FeverRows:
                 rng, clock, act, town, (fid, area), (patient, address[patient["household_id"]]),
                 "acknowledged", seen, False, offsets[fid],
             )  # fmt: skip
+        first_town = first_town or len(act.reports)
+    _one_positive(act, act.reports[:first_town])
     return act
+
+
+def _one_positive(act: FeverRows, first_town: list[Row]) -> None:
+    """The county's one positive: the latest result of the first town's reports turns out
+    positive (report, result event and test), so the demo shows what a positive raises.
+    Chosen after the draws, so every other row stays as the seed made it."""
+    resulted = [r for r in first_town if r["result"] is not None]
+    if not resulted:
+        return
+    report = max(resulted, key=lambda r: r["updated_at"])
+    report["result"] = "positive"
+    for event in act.events:
+        if event["report_id"] == report["id"] and event["kind"] == "resulted":
+            event["result"], event["note"] = "positive", "核酸检测阳性"
+    for test in act.tests:
+        if test["fever_report_id"] == report["id"]:
+            test["result"] = "positive"
 
 
 def _clock_offset(rng: random.Random) -> timedelta:

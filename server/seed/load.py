@@ -30,6 +30,7 @@ from server.quarantine.models import Check, Measure, Policy, Test
 from server.reports.models import DailyReport
 from server.seed import names
 from server.seed.activity import Activity, build_activity
+from server.seed.alerts import raise_demo_alerts
 from server.seed.county import Clock, County, Row, Scale, build_areas, build_ledger
 from server.sync.revs import RevAllocator
 from server.timeutil import local_today
@@ -172,8 +173,9 @@ async def _put(
     await session.execute(insert(model).execution_options(render_nulls=True), rows)
 
 
-async def write_demo(session: AsyncSession, demo: Demo) -> None:
-    """Insert everything in foreign-key order; revs follow the same order."""
+async def write_demo(session: AsyncSession, demo: Demo, clock: Clock) -> None:
+    """Insert everything in foreign-key order; revs follow the same order. Then the
+    special reports those records would have raised (seed.alerts)."""
     alloc = RevAllocator(session)
     county, act = demo.county, demo.activity
     await _put(session, alloc, Area, county.areas)
@@ -196,6 +198,7 @@ async def write_demo(session: AsyncSession, demo: Demo) -> None:
     ):
         await _put(session, alloc, model, rows)
     await alloc.flush()
+    await raise_demo_alerts(session, demo, clock, user_ids)
     if (await session.connection()).dialect.name == "postgresql":
         # Ids above were given explicitly; move the sequences past them for later inserts.
         for table in ("areas", "facilities", "policies", "campaigns", "risk_areas"):
@@ -263,7 +266,7 @@ async def seed_demo(
                 )
             demo = generate(seed, clock, scale)
             generated = time.perf_counter()
-            await write_demo(session, demo)
+            await write_demo(session, demo, clock)
         written = time.perf_counter()
         async with sessionmaker() as session:
             counts = await count_rows(session)

@@ -7,19 +7,19 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Response, get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 from litestar.types import ControllerRouterHandler
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.auth import require_csrf
 from server.accounts.deps import CurrentIdentity
-from server.accounts.guard import Principal, in_subtree
+from server.accounts.guard import REVIEWERS, TOWNSHIP_STAFF, Principal, in_subtree
 from server.accounts.models import User
 from server.alerts import live
 from server.alerts.models import Alert
@@ -35,6 +35,10 @@ from server.web.inbox import fever_reader
 
 #: most alerts the page lists (the open ones first)
 ALERTS_LIMIT = 200
+#: most open alerts a home page's box lists (the page has them all)
+BOX_LIMIT = 10
+#: roles whose home page carries the live box of open alerts
+BOX_ROLES = TOWNSHIP_STAFF | REVIEWERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,18 +54,27 @@ class AlertRow:
     report_id: uuid.UUID | None
 
 
-async def alert_rows(session: AsyncSession, principal: Principal) -> list[AlertRow]:
+async def alert_rows(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    only_open: bool = False,
+    limit: int = ALERTS_LIMIT,
+) -> list[AlertRow]:
     """The subtree's alerts, open ones first, newest first within each."""
     acker = User.__table__.alias("acker")
+    where = [in_subtree(Alert.area_id, principal)]
+    if only_open:
+        where.append(Alert.acknowledged_at.is_(None))
     rows = await session.execute(
         select(Alert, Area.name, Person.name, FeverReport.patient_name, acker.c.name)
         .join(Area, Area.id == Alert.area_id)
         .outerjoin(Person, Person.id == Alert.person_id)
         .outerjoin(FeverReport, FeverReport.id == Alert.report_id)
         .outerjoin(acker, acker.c.id == Alert.acknowledged_by)
-        .where(in_subtree(Alert.area_id, principal))
+        .where(*where)
         .order_by(Alert.acknowledged_at.is_not(None), Alert.created_at.desc())
-        .limit(ALERTS_LIMIT)
+        .limit(limit)
     )
     return [
         AlertRow(
@@ -84,10 +97,32 @@ async def _context(session: AsyncSession, user: User, principal: Principal) -> d
     return {"user": user, "alerts": rows, "open": sum(r.acknowledged_at is None for r in rows)}
 
 
+async def alerts_box(session: AsyncSession, principal: Principal) -> dict[str, Any]:
+    """A home page's live box: the newest open alerts and how many are open."""
+    open_count = await session.scalar(
+        select(func.count(Alert.id)).where(
+            in_subtree(Alert.area_id, principal), Alert.acknowledged_at.is_(None)
+        )
+    )
+    rows = await alert_rows(session, principal, only_open=True, limit=BOX_LIMIT)
+    return {"rows": rows, "open": int(open_count or 0)}
+
+
+async def _box_context(session: AsyncSession, user: User, principal: Principal) -> dict[str, Any]:
+    return {"user": user, "alerts_box": await alerts_box(session, principal)}
+
+
 @get("/alerts", include_in_schema=False, guards=[fever_reader])
 async def alerts_page(
-    request: HTMXRequest, session: Session, identity: CurrentIdentity
+    request: HTMXRequest,
+    session: Session,
+    identity: CurrentIdentity,
+    box: Annotated[bool, QueryParameter()] = False,
 ) -> Response[Any]:
+    """The alerts page; ``?box=1`` is a home page's box of open alerts (its live refresh)."""
+    if box:
+        context = await _box_context(session, identity.user, identity.principal)
+        return HTMXTemplate(template_name="_partials/alerts_box.html", context=context)
     context = await _context(session, identity.user, identity.principal)
     if request.htmx:
         return HTMXTemplate(template_name="_partials/alerts_list.html", context=context)
@@ -102,7 +137,7 @@ async def acknowledge_alert(
     identity: CurrentIdentity,
     alert_id: FromPath[uuid.UUID],
 ) -> Response[Any]:
-    await require_csrf(request, settings)
+    form = await require_csrf(request, settings)
     user, principal = identity.user, identity.principal
     alert = (
         await session.execute(
@@ -130,10 +165,14 @@ async def acknowledge_alert(
         if path is not None:
             await live.announce(session, path)
         await session.flush()
+    back = "/" if form.get("next") == "/" else "/alerts"
+    if request.htmx and back == "/":  # from a home page's box
+        context = await _box_context(session, user, principal)
+        return HTMXTemplate(template_name="_partials/alerts_box.html", context=context)
     if request.htmx:
         context = await _context(session, user, principal)
         return HTMXTemplate(template_name="_partials/alerts_list.html", context=context)
-    return Redirect("/alerts", status_code=303)
+    return Redirect(back, status_code=303)
 
 
 ROUTES: list[ControllerRouterHandler] = [alerts_page, acknowledge_alert]

@@ -179,6 +179,22 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
+def field_name(field: str) -> str:
+    """A held field in plain words (the critical fields of every collection)."""
+    names = {
+        "measure": _("Measure"),
+        "household_id": _("Household"),
+        "id_number": _("ID number"),
+        "kind": _("Kind of measure"),
+        "start_date": _("Start date"),
+        "end_date": _("Release date"),
+        "status": _("Status"),
+        "state": _("State"),
+        "result": _("Result"),
+    }
+    return names.get(field, field)
+
+
 @get("/conflicts", include_in_schema=False, guards=[reviewer])
 async def conflicts_page(
     session: Session, identity: CurrentIdentity, registry: Collections
@@ -186,7 +202,12 @@ async def conflicts_page(
     total, views = await conflict_queue(session, identity.principal, registry)
     return Template(
         template_name="supervisor/conflicts.html",
-        context={"user": identity.user, "total": total, "conflicts": views},
+        context={
+            "user": identity.user,
+            "total": total,
+            "conflicts": views,
+            "field_name": field_name,
+        },
     )
 
 

@@ -48,6 +48,7 @@ from server.timeutil import local_today
 from server.visits.models import Campaign
 from server.visits.queries import AreaCoverage, Coverage, coverage_by_level, current_campaign
 from server.visits.queries import household_coverage as coverage_of
+from server.web.alerts import BOX_ROLES, alerts_box
 
 H = TypeVar("H")
 Builder = Callable[[AsyncSession, Principal, User, Settings, datetime], Awaitable[H]]
@@ -244,6 +245,8 @@ async def home_page_context(
     """What home.html reads: the user, their place, today, and their role's home."""
     role_home = HOMES.get(user.role)
     return {
+        # the live box of open alerts (特报) for the town's supervisors and health centre
+        "alerts_box": await alerts_box(session, principal) if user.role in BOX_ROLES else None,
         "user": user,
         "trail": await area_trail(session, principal.area_path),
         "today": local_today(now, settings.timezone),

@@ -40,6 +40,7 @@ from server.fever.models import FeverEvent, FeverReport
 from server.fever.values import FeverEventKind
 from server.i18n import gettext as _
 from server.quarantine.values import TestResult
+from server.sync.models import Conflict
 from server.sync.revs import RevAllocator
 from server.sync.writes import PageWrite, write
 
@@ -67,8 +68,25 @@ async def fever_reader(connection: AnyConnection, _handler: BaseRouteHandler) ->
         )
 
 
-def _context(
-    user: User, principal: Principal, rows: list[InboxRow], now: datetime
+async def held_results(session: Any, rows: list[InboxRow]) -> set[str]:
+    """Ids of the shown reports whose result has a second, different value held for a
+    supervisor (a pending conflict on ``fever_reports.result``): one statement."""
+    ids = [str(r.id) for r in rows if len(r.results) > 1]
+    if not ids:
+        return set()
+    found = await session.execute(
+        select(Conflict.record_id).where(
+            Conflict.collection == "fever_reports",
+            Conflict.field == "result",
+            Conflict.status == "pending",
+            Conflict.record_id.in_(ids),
+        )
+    )
+    return {str(rid) for rid in found.scalars()}
+
+
+async def _context(
+    session: Any, user: User, principal: Principal, rows: list[InboxRow], now: datetime
 ) -> dict[str, Any]:
     return {
         "user": user,
@@ -76,6 +94,7 @@ def _context(
         "now": now,
         "can_act": principal.role in TOWNSHIP_STAFF,
         "urgent": sum(r.urgent for r in rows),
+        "held": await held_results(session, rows),
     }
 
 
@@ -100,7 +119,7 @@ async def inbox_page(
     rows = await inbox_rows(session, principal, now, limits_of(settings))
     if rows:
         _audit_read(session, user, rows, "inbox")
-    context = _context(user, principal, rows, now)
+    context = await _context(session, user, principal, rows, now)
     if request.htmx:  # the live refresh: the list alone
         return HTMXTemplate(template_name="_partials/inbox_list.html", context=context)
     return Template(template_name="inbox.html", context=context)
@@ -142,7 +161,11 @@ async def report_page(
         raise NotFound(_("There is no such fever report in your area."), code="not_found")
     _audit_read(session, user, [row], "report")
     authors = await _authors(session, [e.by for e in row.events])
-    context = {**_context(user, principal, [row], now), "r": row, "authors": authors}
+    context = {
+        **await _context(session, user, principal, [row], now),
+        "r": row,
+        "authors": authors,
+    }
     return Template(template_name="fever_report.html", context=context)
 
 
@@ -258,7 +281,7 @@ async def report_action(
         rows = await inbox_rows(session, principal, now, limits_of(settings))
         if rows:
             _audit_read(session, user, rows, "inbox")
-        context = _context(user, principal, rows, now)
+        context = await _context(session, user, principal, rows, now)
         return HTMXTemplate(template_name="_partials/inbox_list.html", context=context)
     return Redirect(back if back == f"/inbox/{report_id}" else "/inbox", status_code=303)
 

@@ -1,5 +1,6 @@
 """A person's own page: the whole record (ID number and phone unmasked) for the roles
-allowed to see it (supervisors, admins), each read written to the audit log."""
+allowed to see it (supervisors, admins), each read written to the audit log; and the
+fever leads and fever reports about the person, each with its state and a link to it."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from server.audit import log as audit_log
 from server.db import utcnow
 from server.deps import Session
 from server.errors import NotFound
+from server.fever.queries import fever_of_person
 from server.i18n import gettext as _
 from server.people.models import Household, Person
 
@@ -55,6 +57,9 @@ async def person_page(
             "person": person,
             "household": household,
             "trail": await area_ancestors(session, area.path),
+            "fever": await fever_of_person(
+                session, identity.principal, person.id, person.id_number
+            ),
         },
     )
 

@@ -16,7 +16,7 @@ from playwright.sync_api import BrowserContext, Page
 from server.config import DEFAULT_TIMEZONE
 from server.fever import rules as fever_rules
 from tests.e2e.conftest import SCREENSHOTS, LiveServer
-from tests.e2e.fixtures import PASSWORD, SENTINEL, TOWNSHIP, mid
+from tests.e2e.fixtures import PASSWORD, SENTINEL, TOWNSHIP, mid, pid
 from tests.e2e.helpers import goto_hash, record_check, sign_in, sync, sync_until_clean, wait_ready
 from wangge_client import SyncClient
 
@@ -166,7 +166,23 @@ def test_a_fever_check_reaches_the_township_inbox_after_one_sync(
     page = page_worker
     measure = mid(5, 3)
     record_check(page, measure, "morning", "37.5")
+    # the person's follow-up screen says the check raised a fever lead (rules.needsFeverLead),
+    # going at the next sync, then gone
+    follow = f"#/p/{pid(5, 3)}/follow"
+    goto_hash(page, follow, "#follow-reports li[data-lead]")
+    lead_row = page.locator("#follow-reports li[data-lead]")
+    assert lead_row.count() == 1
+    assert lead_row.get_attribute("data-sent") == "0"
+    assert "发热线索" in lead_row.inner_text()
+    assert "37.5" in lead_row.inner_text()
+    assert page.locator("#follow-checks li[data-lead='1']").count() == 1
+    goto_hash(page, f"#/p/{pid(5, 3)}", "#f-name")
+    assert page.is_visible("[data-fever-leads]")
+    assert "1 次检查发现发热" in page.inner_text("[data-fever-leads]")
     sync(page)
+    goto_hash(page, follow, "#follow-reports li[data-lead][data-sent='1']")
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.screenshot(path=str(SCREENSHOTS / "follow-fever-lead-360.png"), full_page=True)
     leads = server.query("SELECT id, state FROM fever_reports WHERE source = 'check'")
     assert len(leads) == 1, leads
     lead_id, state = str(uuid.UUID(str(leads[0][0]))), leads[0][1]

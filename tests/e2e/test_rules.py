@@ -79,6 +79,7 @@ PYTHON: dict[str, Callable[..., Any]] = {
     "mask_id_number": people.mask_id_number,
     "mask_phone": people.mask_phone,
     "is_fever": people.is_fever,
+    "needs_fever_lead": people.needs_fever_lead,
     "day_number": lambda s, t: quarantine.day_number(date.fromisoformat(s), date.fromisoformat(t)),
     "checks_due": lambda s, e, st, t, done, n: quarantine.checks_due(
         date.fromisoformat(s), _d(e), st, date.fromisoformat(t), set(done), n),

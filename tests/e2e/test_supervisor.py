@@ -109,3 +109,37 @@ def test_the_drill_down_and_a_list_at_phone_width(
     page.wait_for_selector("table[data-list=reports]")
     assert page.evaluate("document.documentElement.scrollWidth") <= 361
     shot(page, "supervisor-list-reports-360")
+
+
+#: the smallest text a chart may show on a phone, in CSS pixels
+MIN_CHART_TEXT_PX = 12
+
+
+def _chart_text_sizes(page: Page) -> list[float]:
+    """Every chart text's rendered size: its font size times the SVG's scale."""
+    sizes: list[float] = page.evaluate(
+        """() => [...document.querySelectorAll('svg.chart')].flatMap((svg) => {
+             const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+             return [...svg.querySelectorAll('text')].map(
+               (t) => parseFloat(getComputedStyle(t).fontSize) * scale);
+           })"""
+    )
+    return sizes
+
+
+def test_the_charts_are_legible_at_phone_width(browser: Browser, demo_server: LiveServer) -> None:
+    """All four charts of the county page at 360 px: every text at 12 px or more, nothing
+    wider than the screen; and at desktop width the text does not swell past 20 px."""
+    for viewport, name in ((PHONE, "360"), (DESKTOP, "desktop")):
+        page = signed_in(browser, demo_server, viewport)
+        page.click("[data-link=drill-down]")
+        page.wait_for_selector("figure[data-chart=census] svg.chart")
+        charts = {c.get_attribute("data-chart") for c in page.locator("figure[data-chart]").all()}
+        assert charts == {"compliance", "fever", "census", "coverage"}
+        sizes = _chart_text_sizes(page)
+        assert sizes
+        assert min(sizes) >= MIN_CHART_TEXT_PX, (name, min(sizes))
+        assert max(sizes) <= 20, (name, max(sizes))
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"] + 1
+        page.locator("section.charts").screenshot(path=str(SCREENSHOTS / f"charts-{name}.png"))
+        page.context.close()

@@ -22,6 +22,7 @@ from server.config import DEFAULT_TIMEZONE, Settings
 from server.db import utcnow
 from server.fever.inbox import inbox_rows, limits_of
 from server.fever.models import FeverEvent, FeverReport
+from server.sync.models import Conflict
 from server.timeutil import format_local
 from tests.factories import csrf_from, make_user, sign_in
 from tests.integration.sync_helpers import World, iso, make_world
@@ -254,6 +255,18 @@ async def test_a_fever_check_becomes_a_lead_in_the_inbox_and_at_the_clinic(
     await worker.sync([again])
     async with db() as s:
         assert await s.scalar(select(func.count()).select_from(FeverReport)) == 1
+    # the lead is on the person's page, with its state and a link to it
+    await sign_in(client, w.users["supervisor"].phone)
+    page = await client.get(f"/persons/{person['rid']}")
+    assert page.status_code == 200, page.text
+    section = page.text.split('id="fever"', 1)[1]
+    assert f'data-fever="{lead["id"]}"' in section
+    assert f'href="/inbox/{lead["id"]}"' in section
+    assert 'data-state="reported"' in section
+    assert "37.5 °C" in section
+    # and the lead's own page leads back to the person
+    report = await client.get(f"/inbox/{lead['id']}")
+    assert f'href="/persons/{person["rid"]}"' in report.text
 
 
 async def test_a_returnee_from_abroad_raises_an_alert_acknowledged_once(
@@ -337,3 +350,107 @@ async def test_overdue_reports_stand_on_the_supervisors_home_as_links(db: Any, c
             await s.execute(select(AuditEntry).where(AuditEntry.entity_id == late))
         ).scalar_one()
     assert entry.user_id == w.users["supervisor"].id
+
+
+async def test_a_second_different_result_is_shown_beside_the_first_until_decided(
+    db: Any, client: Any
+) -> None:
+    """Two staff record different results (one page was stale): the inbox row and the
+    report's page show both, each with its author and time; the second is marked held for
+    a supervisor, and once decided, the one not kept says so."""
+    w = await make_world(db)
+    async with db() as s:
+        second = await make_user(s, "township_health", w.areas["town"], name="孙护士")
+        await s.commit()
+    rid = await file_report(w, client, seen_at_device=iso(utcnow()))
+    await sign_in(client, w.users["township"].phone)
+    for action, form in (("acknowledge", {}), ("sample", {"sampler": "李护士"}), ("dispatch", {})):
+        assert (await _act(client, rid, action, **form)).status_code == 303
+    assert (await _act(client, rid, "result", result="negative")).status_code == 303
+    client.cookies.clear()  # the second nurse, whose page still offered the result form
+    await sign_in(client, second.phone)
+    assert (await _act(client, rid, "result", result="positive")).status_code == 303
+    client.cookies.clear()
+    await sign_in(client, w.users["township"].phone)
+    async with db() as s:
+        report = await s.get(FeverReport, uuid.UUID(rid))
+        assert report is not None
+        assert report.result == "negative"  # the first stands until a supervisor decides
+    for url in ("/inbox", f"/inbox/{rid}"):
+        page = (await client.get(url)).text
+        part = page.split(f'data-report-id="{rid}"', 1)[1]
+        results = part.split('<ul class="results"', 1)[1].split("</ul>", 1)[0]
+        assert 'data-results="2"' in results
+        first, held = results.split('data-result="positive"', 1)
+        assert 'data-result="negative"' in first
+        assert w.users["township"].name in first
+        assert "孙护士" in held
+        assert 'data-held="1"' in held
+    async with db() as s:
+        conflict = (await s.execute(select(Conflict).where(Conflict.record_id == rid))).scalar_one()
+    client.cookies.clear()
+    await sign_in(client, w.users["supervisor"].phone)
+    queue = await client.get("/conflicts")
+    assert queue.status_code == 200
+    decided = await client.post(
+        f"/conflicts/{conflict.id}/decide",
+        data={"action": "reject", "csrf_token": csrf_from(queue.text)},
+        follow_redirects=False,
+    )
+    assert decided.status_code == 303, decided.text
+    page = (await client.get(f"/inbox/{rid}")).text
+    results = page.split('<ul class="results"', 1)[1].split("</ul>", 1)[0]
+    assert 'data-results="2"' in results
+    assert 'data-held="0"' in results.split('data-result="positive"', 1)[1]
+
+
+async def test_alerts_stand_on_the_town_homes_live_and_are_acknowledged_there(
+    db: Any, client: Any
+) -> None:
+    """The township's and the town supervisor's home pages carry a live box of open alerts
+    (it refreshes on the inbox's stream); acknowledging in the box records who and when,
+    which /alerts then shows."""
+    w = await make_world(db)
+    worker = w.dev(client, "worker")
+    household = worker.put("households", area_id=w.areas["grid"].id, head_name="孙八")
+    person = worker.put(
+        "persons",
+        household_id=household["rid"],
+        name="孙小八",
+        category="returnee_mid_high",
+        measure="central_quarantine",
+    )
+    await worker.sync([household, person])
+    async with db() as s:
+        alert = (await s.execute(select(Alert))).scalar_one()
+    for who in ("supervisor", "township"):
+        client.cookies.clear()
+        await sign_in(client, w.users[who].phone)
+        home = (await client.get("/")).text
+        box = home.split('id="home-alerts"', 1)[1].split("</section>", 1)[0]
+        assert 'data-live="/inbox/events"' in box
+        assert 'hx-get="/alerts?box=1"' in box
+        assert f'data-alert-id="{alert.id}"' in box
+        assert "孙小八" in box
+        assert "/static/js/live.js" in home
+    # the live refresh answers the box alone
+    fragment = await client.get("/alerts?box=1", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith("<section")
+    assert f'data-alert-id="{alert.id}"' in fragment.text
+    done = await client.post(
+        f"/alerts/{alert.id}/acknowledge",
+        data={"csrf_token": csrf_from(home), "next": "/"},
+        headers={"HX-Request": "true"},
+    )
+    assert done.status_code == 200
+    assert 'id="home-alerts"' in done.text
+    assert f'data-alert-id="{alert.id}"' not in done.text  # no longer open
+    page = (await client.get("/alerts")).text
+    row = page.split(f'data-alert-id="{alert.id}"', 1)[1].split("</tr>", 1)[0]
+    assert 'data-state="acknowledged"' in row
+    assert w.users["township"].name in row
+    # homes of roles the alerts are not for carry no box
+    client.cookies.clear()
+    await sign_in(client, w.users["worker"].phone)
+    assert 'id="home-alerts"' not in (await client.get("/")).text

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.accounts.models import User
 from server.accounts.passwords import verify_password
+from server.alerts.models import Alert
 from server.areas.models import Area, Facility
 from server.cli import main as cli_main
 from server.config import Settings
@@ -56,6 +57,7 @@ SMALL = Scale(towns=2, villages_per_town=2, households_per_village=30)
 DEMO_TABLES = (
     "areas", "facilities", "policies", "campaigns", "users", "households", "persons",
     "measures", "checks", "tests", "visits", "fever_reports", "fever_events", "daily_reports",
+    "alerts",
 )  # fmt: skip
 # Users get created_at from the wall clock and a salted hash: compare what the seed chose.
 SKIP_COLUMNS = {"users": {"created_at", "password_hash"}}
@@ -144,10 +146,18 @@ async def test_every_state_is_present(settings: Settings, db: Sessions) -> None:
         by_report[e.report_id].append(e.kind)
     for r in reports:
         assert state_from_events(by_report[r.id]) == r.state
-        assert (r.result == "negative") == (r.state == "resulted")
+        assert (r.result is not None) == (r.state == "resulted")
+    # the county's one positive result: report, result event and test agree
+    positive = [r for r in reports if r.result == "positive"]
+    assert len(positive) == 1
+    assert [(e.kind, e.result) for e in events if e.report_id == positive[0].id][-1] == (
+        "resulted",
+        "positive",
+    )
     fever_tests = {t.fever_report_id: t for t in tests if t.reason == "fever"}
     assert set(fever_tests) == {r.id for r in reports if r.state in ("sampled", "sent", "resulted")}
-    assert {t.result for t in tests} == {"pending", "negative"}
+    assert {t.result for t in tests} == {"pending", "negative", "positive"}
+    assert [t.fever_report_id for t in tests if t.result == "positive"] == [positive[0].id]
     assert any(r.seen_at_device != r.seen_at for r in reports)  # some phone clocks are off
 
     assert {v.outcome for v in visits} >= {"visited", "nobody_home"}
@@ -334,6 +344,7 @@ async def test_full_county_on_sqlite(tmp_path: Path) -> None:
     assert 10_000 <= counts["persons"] <= 16_000
     assert counts["facilities"] == 24 + 3 * 5
     assert counts["users"] == 6
+    assert 1 < counts["alerts"] <= 60  # the last three days' high-risk arrivals, a positive
     for name in ("households", "persons", "measures", "checks", "fever_reports"):
         assert f"{name}" in summary
         assert str(counts[name]) in summary
@@ -401,3 +412,47 @@ async def test_rows_pass_the_value_rules(settings: Settings, db: Sessions) -> No
     for r in reports:
         assert r.patient_phone is None or check_phone(r.patient_phone).ok, r.patient_phone
         assert r.patient_id_number is None or check_id_number(r.patient_id_number, TODAY).ok
+
+
+async def test_the_demo_raises_special_reports_some_acknowledged(
+    settings: Settings, db: Sessions
+) -> None:
+    """Every high-risk arrival of the last three days and the positive result raised an
+    alert as their sync would have; yesterday's are acknowledged, today's wait."""
+    await seed_demo(settings, seed=3, today=TODAY, scale=SMALL)
+    now = datetime(2026, 1, 20, 4, 0, tzinfo=UTC)  # local noon: the seed's "now"
+    opening = datetime(2026, 1, 19, 16, 0, tzinfo=UTC)  # local midnight of TODAY
+    async with db() as s:
+        alerts = (await s.execute(select(Alert))).scalars().all()
+        persons = (await s.execute(select(Person))).scalars().all()
+        positive = (
+            (await s.execute(select(FeverReport).where(FeverReport.result == "positive")))
+            .scalars()
+            .one()
+        )
+        users = {u.id: u.role for u in (await s.execute(select(User))).scalars().all()}
+    recent = {
+        p.id
+        for p in persons
+        if p.category in ("returnee_abroad", "returnee_mid_high")
+        and p.created_at.replace(tzinfo=p.created_at.tzinfo or UTC) >= now - timedelta(days=3)
+    }
+    assert recent
+    arrivals = [a for a in alerts if a.kind == "arrival"]
+    assert {a.person_id for a in arrivals} == recent
+    assert len(arrivals) == len(recent)
+    assert [(a.kind, a.report_id) for a in alerts if a.kind == "positive_result"] == [
+        ("positive_result", positive.id)
+    ]
+
+    def aware(t: datetime) -> datetime:
+        return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+    for a in alerts:
+        created = aware(a.created_at)
+        assert (a.acknowledged_at is None) == (created >= opening), a
+        if a.acknowledged_at is not None:
+            assert created < aware(a.acknowledged_at) <= now
+            assert users[a.acknowledged_by] in ("township_health", "supervisor")
+    assert any(a.acknowledged_at is None for a in alerts)
+    assert any(a.acknowledged_at is not None for a in alerts)

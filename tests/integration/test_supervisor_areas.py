@@ -221,7 +221,14 @@ async def test_statements_per_page_are_bounded_whatever_the_number_of_children(
         with counting_statements() as seen:
             page = await client.get(f"/areas/{area_id}")
         assert page.status_code == 200
+        # the four charts are drawn at every level, each from one grouped statement
+        for chart in ("compliance", "fever", "census"):
+            assert f'data-chart="{chart}"' in page.text
         counts[area_id] = len(seen)
+        charts = [q for q in seen if "fever_reports.received_at" in q or "measures.end_date" in q]
+        # the figures' measures, checks and fever statements, the fever chart, the census:
+        # one each, not one per day or per child area
+        assert len(charts) == 5, charts
     assert counts[county_id] <= 25, counts
     assert len(set(counts.values())) == 1, counts  # the same for 2 towns or 3 grids
 
@@ -256,3 +263,89 @@ async def test_grid_page_shows_the_lead_phone_whole_as_a_tel_link(
     page = await client.get(f"/areas/{grid_id}")
     assert page.status_code == 200
     assert f'href="tel:{phone}"' in page.text
+
+
+def chart_table(html: str, chart: str) -> dict[date, dict[str, int]]:
+    """``{day: {column: number}}`` of a chart's numbers table."""
+    figure = html.split(f'data-chart="{chart}"', 1)[1].split("</figure>", 1)[0]
+    out: dict[date, dict[str, int]] = {}
+    for day, body in re.findall(r'<tr data-day="([\d-]+)">(.*?)</tr>', figure, re.S):
+        cells = re.findall(r'data-n="([\w-]+)">(\d+)</td>', body)
+        out[date.fromisoformat(day)] = {k: int(v) for k, v in cells}
+    return out
+
+
+async def test_fever_per_day_chart_matches_independent_sql(
+    client: Client, db: DB, settings: Settings, demo: None
+) -> None:
+    county_id, path = await county(db)
+    await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
+    page = await client.get(f"/areas/{county_id}")
+    shown = chart_table(page.text, "fever")
+    assert list(shown) == [TODAY - timedelta(days=13 - i) for i in range(14)]
+    assert '<svg class="chart"' in page.text.split('data-chart="fever"', 1)[1]
+    seen_any = 0
+    for day, row in shown.items():
+        start, end = day_bounds(day, settings.timezone)
+        async with db() as s:
+            rows = (
+                await s.execute(
+                    text(
+                        "SELECT x.seen_at, x.received_at FROM fever_reports x "
+                        "JOIN areas a ON a.id = x.area_id WHERE a.path LIKE :p "
+                        "AND x.deleted = :f AND x.seen_at >= :s AND x.seen_at < :e"
+                    ),
+                    {"p": path + "%", "f": False, "s": start, "e": end},
+                )
+            ).all()
+
+        def aware(t: datetime | str) -> datetime:
+            t = datetime.fromisoformat(t) if isinstance(t, str) else t  # SQLite's text
+            return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+        received = [(aware(a), aware(b)) for a, b in rows if b is not None]
+        on_time = sum(b - a <= timedelta(hours=2) for a, b in received)
+        waiting = sum(1 for _a, b in rows if b is None)
+        assert row == {
+            "on-time": on_time,
+            "late": len(rows) - on_time - waiting,
+            "waiting": waiting,
+        }, day
+        seen_any += len(rows)
+    assert seen_any > 0  # the demo county has fever reports in the window
+    assert sum(r["late"] for r in shown.values()) > 0
+
+
+async def test_census_chart_matches_independent_sql(client: Client, db: DB, demo: None) -> None:
+    county_id, path = await county(db)
+    await sign_in(client, SUPERVISOR, DEMO_PASSWORD)
+    picked = TODAY - timedelta(days=2)
+    page = await client.get(f"/areas/{county_id}?day={picked.isoformat()}")
+    shown = chart_table(page.text, "census")
+    assert list(shown) == [picked - timedelta(days=29 - i) for i in range(30)]
+    kinds = ("health_monitoring", "home_quarantine", "central_quarantine", "hospital")
+    for day, row in shown.items():
+        async with db() as s:
+            counts = dict(
+                (
+                    await s.execute(
+                        text(
+                            "SELECT m.kind, count(*) FROM measures m "
+                            "JOIN areas a ON a.id = m.area_id WHERE a.path LIKE :p "
+                            "AND m.deleted = :f AND m.status <> 'cancelled' "
+                            "AND m.start_date <= :d AND (m.end_date IS NULL OR m.end_date > :d) "
+                            "GROUP BY m.kind"
+                        ),
+                        {"p": path + "%", "f": False, "d": day},
+                    )
+                ).all()
+            )
+        assert {kinds[int(k)]: v for k, v in row.items() if k != "total"} == {
+            k: counts.get(k, 0) for k in kinds
+        }, day
+        assert row["total"] == sum(counts.values())
+    # the picked day's census is the figure above the charts
+    figure = re.search(r'data-stat="under-measure".*?class="stat-value">\s*(\d+)', page.text, re.S)
+    assert figure is not None
+    assert int(figure.group(1)) == shown[picked]["total"]
+    assert len({r["total"] for r in shown.values()}) > 1  # the census moves over 30 days

@@ -9,6 +9,7 @@ const CALLS = {
   mask_id_number: (s) => rules.maskIdNumber(s),
   mask_phone: (s) => rules.maskPhone(s),
   is_fever: (t) => rules.isFever(t),
+  needs_fever_lead: (t, s) => rules.needsFeverLead(t, s),
   day_number: (s, t) => rules.dayNumber(s, t),
   checks_due: (s, e, st, t, done, n) => rules.checksDue(s, e, st, t, done, n),
   missed_checks: (s, e, t, done, n) => rules.missedChecks(s, e, t, done, n),

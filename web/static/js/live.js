@@ -1,6 +1,6 @@
-// Keeps a server-rendered list current: the element marked data-live names an event
-// stream; each "change" makes htmx fetch the list again (its hx-trigger="live-change").
-// EventSource reconnects by itself after a lost connection.
+// Keeps server-rendered lists current: the first element marked data-live names an event
+// stream; each "change" makes htmx fetch every such list again (its
+// hx-trigger="live-change"). EventSource reconnects by itself after a lost connection.
 (() => {
   const first = document.querySelector("[data-live]");
   if (!first || !("EventSource" in window)) return;
@@ -11,15 +11,20 @@
     document.body.dataset.stream = on ? "on" : "off";
   };
   const source = new EventSource(first.dataset.live);
-  const refresh = () => {
-    // the list is swapped whole: find it again each time; wait while someone types in it
-    const list = document.querySelector("[data-live]");
-    if (!list || !window.htmx) return;
+  const refreshOne = (list) => {
     if (list.contains(document.activeElement) && document.activeElement.tagName !== "BUTTON") {
-      setTimeout(refresh, 2000);
+      // wait while someone types in it; the list is swapped whole, so find it again by id
+      setTimeout(() => {
+        const again = list.id ? document.getElementById(list.id) : null;
+        if (again) refreshOne(again);
+      }, 2000);
       return;
     }
     window.htmx.trigger(list, "live-change");
+  };
+  const refresh = () => {
+    if (!window.htmx) return;
+    for (const list of document.querySelectorAll("[data-live]")) refreshOne(list);
   };
   let connected = false;
   source.addEventListener("ready", () => {

@@ -165,6 +165,15 @@ export function isFever(temperature) {
   return roundTenth(temperature) >= FEVER_THRESHOLD_C;
 }
 
+// Symptoms that make a check's person a fever suspect whatever the thermometer said.
+export const LEAD_SYMPTOMS = ["fever", "cough"];
+
+// A check that found a fever or a fever/cough symptom: the server turns it into a fever
+// lead for the village clinic and the township health centre (needs_fever_lead).
+export function needsFeverLead(temperature, symptoms) {
+  return isFever(temperature) || (symptoms || []).some((s) => LEAD_SYMPTOMS.includes(s));
+}
+
 // --- visits (server/visits/rules.py) -----------------------------------------------------
 
 export function inCampaign(visitedAt, start, end) {

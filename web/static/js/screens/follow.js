@@ -41,14 +41,33 @@ function checkRows(app, measures) {
     const checks = (app.model.derived.checksByMeasure.get(m.id) || []).slice()
       .sort((a, b) => (a.check_date + a.slot < b.check_date + b.slot ? 1 : -1));
     for (const c of checks) {
-      const fever = rules.isFever(c.temperature);
+      const lead = rules.needsFeverLead(c.temperature, c.symptoms);
       const temp = c.temperature == null ? t("no_temperature") : `${c.temperature} °C`;
-      const row = li(`${c.check_date} ${label("slot", c.slot)} · ${temp}`, fever ? "fever" : "");
+      const row = li(`${c.check_date} ${label("slot", c.slot)} · ${temp}`, lead ? "fever" : "");
       row.dataset.temp = c.temperature == null ? "" : String(c.temperature);
+      row.dataset.lead = lead ? "1" : "0";
       rows.push(row);
     }
   }
   return rows;
+}
+
+function leadRows(app, measures) {
+  const rows = [];
+  for (const m of measures) {
+    for (const c of app.model.derived.checksByMeasure.get(m.id) || []) {
+      if (!rules.needsFeverLead(c.temperature, c.symptoms)) continue;
+      const found = [c.temperature == null ? "" : `${c.temperature} °C`,
+        ...(c.symptoms || []).map((s) => label("symptom", s))].filter(Boolean).join("、");
+      const when = `${c.check_date} ${label("slot", c.slot)}`;
+      const waiting = app.model.pendingFor("checks", c.id);
+      const row = li(t(waiting ? "fever_lead_waiting" : "fever_lead_sent", { when, found }), "fever");
+      row.dataset.lead = c.id;
+      row.dataset.sent = waiting ? "0" : "1";
+      rows.push({ key: c.check_date + c.slot, row });
+    }
+  }
+  return rows.sort((a, b) => (a.key < b.key ? 1 : -1)).map((x) => x.row);
 }
 
 export function follow(app, personId) {
@@ -97,6 +116,9 @@ export function follow(app, personId) {
     const reports = app.model.list("fever_reports").filter((r) => r.person_id === personId)
       .map((r) => li(`${fmtTime(Date.parse(r.reported_at || r.created_at), app.tz)} · ${t("fever_report")}`
         + (r.temperature != null ? ` ${r.temperature} °C` : ""), "fever"));
+    // The checks that raised a fever lead (the server's rule, rules.needsFeverLead): the
+    // worker sees that the finding went on, or goes at the next sync.
+    reports.unshift(...leadRows(app, measures));
     if (p.category && rules.needsSpecialReport(p.category)) {
       reports.push(li(t("special_report_sent"), "late"));
     }

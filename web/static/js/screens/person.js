@@ -138,6 +138,18 @@ function measureActions(app, node, p) {
   $(box, '[data-act="hospital"]').addEventListener("click", () => act("transferred"));
 }
 
+// The person's checks that raised a fever lead (the server's rule, rules.needsFeverLead),
+// named at the top of the form with a link to the follow-up screen that lists them.
+function feverLeads(app, node, p) {
+  const box = $(node, "[data-fever-leads]");
+  const n = p ? app.model.list("checks").filter((c) => c.person_id === p.id && !c.deleted
+    && rules.needsFeverLead(c.temperature, c.symptoms)).length : 0;
+  show(box, n > 0);
+  if (!n) return;
+  fill(box, { leads: t("fever_leads_n", { n }) });
+  $(box, '[data-link="leads"]').href = `#/p/${encodeURIComponent(p.id)}/follow`;
+}
+
 export function personForm(app, personId, householdId) {
   const p = personId ? app.model.get("persons", personId) : null;
   if (personId && !p) return notFound();
@@ -158,6 +170,7 @@ export function personForm(app, personId, householdId) {
   form.addEventListener("change", warn);
   warn();
   measureActions(app, node, p);
+  feverLeads(app, node, p);
   onSubmit(app, form, {
     validate: (v) => {
       if (!v.name.trim()) return t("required_name");
