@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from litestar.types import ControllerRouterHandler
 
-from server.web import account, admin_import, admin_users
+from server.web import account, admin_doorplates, admin_import, admin_reference, admin_users
 
-ROUTES: list[ControllerRouterHandler] = [*admin_import.ROUTES, *admin_users.ROUTES, *account.ROUTES]
+ROUTES: list[ControllerRouterHandler] = [
+    *admin_import.ROUTES,
+    *admin_users.ROUTES,
+    *admin_reference.ROUTES,
+    *admin_doorplates.ROUTES,
+    *account.ROUTES,
+]
