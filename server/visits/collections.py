@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from server.i18n import gettext as _
@@ -24,6 +26,11 @@ from server.visits.rules import campaign_problem
 from server.visits.values import VisitOutcome
 
 
+def _within(start: Any, end: Any, old_start: Any, old_end: Any) -> bool:
+    """The new window lies inside the old one."""
+    return bool(start >= old_start and (old_end is None or (end is not None and end <= old_end)))
+
+
 async def validate_campaign(ctx: HookContext, change: Change) -> None:
     """A campaign ends after it starts, and its area runs one campaign at a time."""
     v = change.values
@@ -31,6 +38,9 @@ async def validate_campaign(ctx: HookContext, change: Change) -> None:
     if change.id is not None:
         others = others.where(Campaign.id != change.id)
     windows = [(s, e) for s, e in (await ctx.session.execute(others)).all()]
+    old = change.record
+    if old is not None and _within(v["starts_on"], v.get("ends_on"), old.starts_on, old.ends_on):
+        windows = []  # a campaign closed (or shortened) never meets another one anew
     problem = campaign_problem(v["starts_on"], v.get("ends_on"), windows)
     if problem == "ends_before_start":
         raise Rejected("invalid", _("A campaign cannot end before it starts."), "ends_on")

@@ -24,7 +24,7 @@ from server.sync.revs import RevAllocator
 from server.sync.writes import PageWrite, write
 from server.timeutil import local_today
 from server.visits.models import Campaign
-from tests.factories import csrf_from, sign_in
+from tests.factories import csrf_from, make_household, sign_in
 from tests.integration.sync_helpers import World, make_world
 
 
@@ -319,3 +319,29 @@ async def test_only_admins_reach_the_reference_pages(client: Any, db: Any) -> No
     await sign_in(client, w.users["supervisor"].phone)
     for path in ("/admin/policies", "/admin/risk-areas", "/admin/campaigns"):
         assert (await client.get(path)).status_code == 403
+
+
+async def test_the_doorplate_sheet_of_a_grid(client: Any, db: Any) -> None:
+    w = await make_world(db)
+    async with transaction(db) as s:
+        made = [await make_household(s, w.areas["grid"], doorplate=f"{n}号", head_name=f"户主{n}")
+                for n in range(1, 15)]  # fmt: skip
+        await make_household(s, w.areas["grid2"], doorplate="1号")
+    await sign_in(client, w.users["supervisor"].phone)
+    picker = await client.get("/doorplates")
+    assert f'<option value="{w.areas["grid"].id}">' in picker.text
+    sheet = await client.get(f"/doorplates?grid={w.areas['grid'].id}")
+    assert sheet.status_code == 200
+    codes = re.findall(r'data-household="([^"]+)" data-code="([^"]+)"', sheet.text)
+    assert sorted(h for h, _c in codes) == sorted(str(h.id) for h in made)
+    assert all(code == f"wangge:h:{h}" for h, code in codes)
+    assert sheet.text.count('<section class="sheet"') == 2  # 14 households: 12 + 2
+    assert sheet.text.index("2号") < sheet.text.index("10号")  # doorplates in number order
+    village = await client.get(f"/doorplates?grid={w.areas['village'].id}")
+    assert village.status_code == 404
+    async with db() as s:
+        (entry,) = (
+            await s.execute(select(AuditEntry).where(AuditEntry.entity == "doorplates"))
+        ).scalars()
+    assert (entry.action, entry.area_id, entry.detail) == ("read", w.areas["grid"].id,
+                                                           {"households": 14})  # fmt: skip
