@@ -322,12 +322,19 @@ async def risk_area_change(
         if level and level != before.level:
             data["level"] = level
         if _text(form, "end", 10) == "today":
-            if before.effective_to is None or before.effective_to > today:
-                data["effective_to"] = today.isoformat()
+            # an entry not yet in effect is withdrawn: it ends the day it would begin
+            end_on = max(today, before.effective_from)
+            if before.effective_to is None or before.effective_to > end_on:
+                data["effective_to"] = end_on.isoformat()
         else:
             end = _date(form, "effective_to", required=False)
             if end is not None and end != before.effective_to:
                 data["effective_to"] = end.isoformat()
+        if not data and request.htmx:  # the row as it is: nothing to write
+            return HTMXTemplate(
+                template_name="admin/_risk_area_row.html",
+                context={"r": before, "levels": list(RiskLevel), "today": today},
+            )
         if not data:
             raise FormProblem(_("Nothing changed."))
         await _write(session, registry, identity, "risk_areas", data, _form_id(form), risk_area_id)
