@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 import segno
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Playwright
 
+from devkit.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.e2e.conftest import LiveServer, shot
 from tests.e2e.fixtures import PASSWORD, SUPERVISOR, hid
 from tests.e2e.helpers import sign_in, wait_worker
@@ -136,3 +137,47 @@ def test_the_sheet_prints_a_code_per_household_that_decodes_back(
     assert len(re.findall(rb"/Type\s*/Page[^s]", pdf)) == 1  # 12 households: one A4 page
     if SHOTS.is_dir():
         (SHOTS / "doorplates.pdf").write_bytes(pdf)
+
+
+def y4m_of(text: str, path: Path, width: int = 640, height: int = 480) -> Path:
+    """A still video (Y4M, 4:2:0) of a QR code on white, for Chromium's fake camera."""
+    matrix = [list(row) for row in segno.make(text, error="m").matrix]
+    modules = len(matrix) + 8  # with the quiet zone
+    scale = (min(width, height) - 40) // modules
+    left = (width - modules * scale) // 2 + 4 * scale
+    top = (height - modules * scale) // 2 + 4 * scale
+    luma = bytearray([235]) * (width * height)
+    for r, row in enumerate(matrix):
+        for c, dark in enumerate(row):
+            if dark:
+                for y in range(top + r * scale, top + (r + 1) * scale):
+                    start = y * width + left + c * scale
+                    luma[start : start + scale] = bytes([16]) * scale
+    chroma = bytes([128]) * (width // 2 * (height // 2))
+    frame = b"FRAME\n" + bytes(luma) + chroma + chroma
+    header = f"YUV4MPEG2 W{width} H{height} F10:1 Ip A1:1 C420jpeg\n".encode()
+    path.write_bytes(header + frame * 5)
+    return path
+
+
+def test_the_camera_scans_a_doorplate(
+    playwright: Playwright, server: LiveServer, tmp_path: Path
+) -> None:
+    """The live path: Chromium's fake camera plays a still of a doorplate's code."""
+    video = y4m_of(f"wangge:h:{hid(5)}", tmp_path / "doorplate.y4m")
+    fake = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+    args = [*CHROMIUM_ARGS, *fake, f"--use-file-for-fake-video-capture={video}"]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args, headless=True)
+    try:
+        ctx = browser.new_context(viewport=VIEWPORT, base_url=server.url, locale="zh-CN",
+                                  permissions=["camera"], bypass_csp=True)  # fmt: skip
+        ctx.set_default_timeout(30_000)
+        page = ctx.new_page()
+        sign_in(page)
+        page.click("#hh-scan")
+        page.wait_for_function("(h) => location.hash === h", arg=f"#/h/{hid(5)}")
+        page.wait_for_selector("#members")
+        # the camera is let go once the household opens
+        assert page.evaluate("document.querySelector('#scan-video') === null")
+    finally:
+        browser.close()
