@@ -288,10 +288,11 @@ async def risk_area_page(
     ones first, newest first."""
     where: list[Any] = []
     if query:
-        like = f"%{query}%"
         where.append(
             or_(
-                RiskArea.province.like(like), RiskArea.city.like(like), RiskArea.district.like(like)
+                RiskArea.province.contains(query, autoescape=True),
+                RiskArea.city.contains(query, autoescape=True),
+                RiskArea.district.contains(query, autoescape=True),
             )
         )
     if level:

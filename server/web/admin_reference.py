@@ -254,7 +254,8 @@ async def risk_areas_page(
     today = local_today(utcnow(), settings.timezone)
     filters = _risk_filters(q, level, state_filter)
     context = await _risk_context(session, identity, today, filters, page)
-    if request.htmx:
+    # the filter form swaps the list; a history restore (back button) wants the whole page
+    if request.htmx and not request.htmx.history_restore_request:
         return HTMXTemplate(template_name="admin/_risk_area_list.html", context=context)
     return _page("admin/risk_areas.html", **context)
 

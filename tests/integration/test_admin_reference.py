@@ -235,6 +235,12 @@ async def test_risk_areas_add_filter_change_and_end(client: Any, db: Any) -> Non
                                 headers={"HX-Request": "true"})  # fmt: skip
     assert upcoming.text.lstrip().startswith('<div id="risk-list">')
     assert f'data-risk-area="{beijing.id}"' in upcoming.text
+    back = {"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    restore = await client.get("/admin/risk-areas?state=upcoming", headers=back)
+    assert "<html" in restore.text  # the back button gets the whole page
+    assert (
+        "河北" not in (await client.get("/admin/risk-areas?q=%25")).text.split('id="risk-list"')[1]
+    )
     assert (await client.get("/admin/risk-areas?level=low")).status_code == 400
     assert (await client.get("/admin/risk-areas?state=gone")).status_code == 400
 
