@@ -37,6 +37,9 @@ WRITE: dict[str, frozenset[str]] = {
     "supervisor": LEDGER | FEVER | REMINDERS | {"tests"},
     "admin": LEDGER | FEVER | REMINDERS | {"tests"},
 }
+#: reference lists a role maintains on its pages (page writes only: devices read them);
+#: a list is writable only where its collection declares the fields a page may write
+EDIT_REFERENCE: dict[str, frozenset[str]] = {"admin": REFERENCE}
 #: roles whose whole-record reads are written to the audit log
 AUDITED_READERS = frozenset({"supervisor", "admin"})
 #: roles that review conflicts and see the supervisor pages
@@ -65,6 +68,9 @@ class Principal:
 
     def can_write(self, collection: str) -> bool:
         return collection in WRITE.get(self.role, frozenset())
+
+    def can_edit_reference(self, collection: str) -> bool:
+        return collection in EDIT_REFERENCE.get(self.role, frozenset())
 
     @property
     def is_reviewer(self) -> bool:

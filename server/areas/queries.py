@@ -76,3 +76,28 @@ async def area_ancestors(session: AsyncSession, area_path: str) -> list[ChildAre
         .order_by(func.length(Area.path))
     )
     return [ChildArea(*row) for row in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class AreaChoice:
+    id: int
+    name: str
+    level: str
+    #: the parent's name ("" at the root): tells two grids named 一组 apart
+    parent_name: str
+
+
+async def areas_under(
+    session: AsyncSession, root_path: str, levels: tuple[str, ...], limit: int = 2000
+) -> list[AreaChoice]:
+    """Areas of the given levels in the subtree at ``root_path``, in tree order (a form's
+    choice of area)."""
+    parent = aliased(Area)
+    rows = await session.execute(
+        select(Area.id, Area.name, Area.level, parent.name)
+        .outerjoin(parent, parent.id == Area.parent_id)
+        .where(Area.path.startswith(root_path, autoescape=True), Area.level.in_(levels))
+        .order_by(Area.path)
+        .limit(limit)
+    )
+    return [AreaChoice(i, n, lv, pn or "") for i, n, lv, pn in rows.all()]

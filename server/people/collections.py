@@ -15,8 +15,13 @@ from server.audit import log as audit_log
 from server.i18n import gettext as _
 from server.people import checks
 from server.people.models import Household, Person, RiskArea
-from server.people.rules import mask_id_number, mask_phone, needs_special_report
-from server.people.values import HealthCode, MeasureKind, PersonCategory
+from server.people.rules import (
+    mask_id_number,
+    mask_phone,
+    needs_special_report,
+    risk_area_problem,
+)
+from server.people.values import HealthCode, MeasureKind, PersonCategory, RiskLevel
 from server.sync.spec.collections import (
     AREA_ID,
     ID,
@@ -171,6 +176,35 @@ PERSONS = declare(
         "measure_reason": fits(Person.measure_reason),
     },
 )
+
+
+def risk_area_message(reason: str) -> str:
+    """What a person reads for a reason of rules.risk_area_problem."""
+    return {
+        "province": _("Enter the province."),
+        "city": _("A district needs its city."),
+        "level": _("Choose medium or high risk."),
+        "to_before_from": _("The end date cannot be before the start date."),
+        "overlap": _("This place is already listed for some of these days: end that entry first."),
+    }[reason]
+
+
+async def validate_risk_area(ctx: HookContext, change: Change) -> None:
+    v = change.values
+    province, city, district = v["province"], v.get("city") or "", v.get("district") or ""
+    same_place = select(RiskArea.effective_from, RiskArea.effective_to).where(
+        RiskArea.province == province, RiskArea.city == city, RiskArea.district == district
+    )
+    if change.id is not None:
+        same_place = same_place.where(RiskArea.id != change.id)
+    others = [(f, t) for f, t in (await ctx.session.execute(same_place)).all()]
+    problem = risk_area_problem(
+        province, city, district, v["level"], v["effective_from"], v.get("effective_to"), others
+    )
+    if problem is not None:
+        raise Rejected("invalid", risk_area_message(problem[1]), problem[0])
+
+
 RISK_AREAS = declare(
     "risk_areas",
     RiskArea,
@@ -179,4 +213,16 @@ RISK_AREAS = declare(
     lambda: _("risk areas"),
     read_scope="all",
     int_ids=True,
+    required=frozenset({"province", "level", "effective_from"}),
+    # the place is what the entry is; a change of place is a new entry
+    immutable=frozenset({"province", "city", "district"}),
+    hooks=Hooks(validate=validate_risk_area),
+    fields={
+        "province": fits(RiskArea.province),
+        "city": fits(RiskArea.city),
+        "district": fits(RiskArea.district),
+        "level": one_of(RiskLevel),
+        "effective_from": date,
+        "effective_to": date | None,
+    },
 )

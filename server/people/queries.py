@@ -7,14 +7,14 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
 from server.areas.queries import Groups
-from server.people.models import Household, Person
+from server.people.models import Household, Person, RiskArea
 from server.people.rules import (
     SPECIAL_REPORT_CATEGORIES,
     certificate_state,
@@ -248,3 +248,122 @@ def ledger_stmt(area_path: str) -> Any:
         .where(Household.deleted.is_(False), in_subtree_path(grid.path, area_path))
         .order_by(grid.code, Household.created_at, Household.id, Person.created_at)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RiskAreaRow:
+    id: int
+    province: str
+    city: str
+    district: str
+    level: str
+    effective_from: date
+    effective_to: date | None
+    #: "listed" (in effect today), "upcoming" or "ended"
+    state: str
+
+
+#: the states a risk area list can be filtered by
+RISK_AREA_STATES = ("listed", "upcoming", "ended")
+
+
+def _risk_state(effective_from: date, effective_to: date | None, today: date) -> str:
+    if effective_from > today:
+        return "upcoming"
+    if effective_to is not None and effective_to <= today:
+        return "ended"
+    return "listed"
+
+
+async def risk_area_page(
+    session: AsyncSession,
+    today: date,
+    *,
+    query: str = "",
+    level: str = "",
+    state: str = "",
+    page: int = 1,
+) -> Page[RiskAreaRow]:
+    """The medium/high-risk areas, filtered by place text, level and state today, listed
+    ones first, newest first."""
+    where: list[Any] = []
+    if query:
+        where.append(
+            or_(
+                RiskArea.province.contains(query, autoescape=True),
+                RiskArea.city.contains(query, autoescape=True),
+                RiskArea.district.contains(query, autoescape=True),
+            )
+        )
+    if level:
+        where.append(RiskArea.level == level)
+    ended = and_(RiskArea.effective_to.is_not(None), RiskArea.effective_to <= today)
+    if state == "upcoming":
+        where.append(RiskArea.effective_from > today)
+    elif state == "ended":
+        where.append(ended)
+    elif state == "listed":
+        where.append(and_(RiskArea.effective_from <= today, ~ended))
+    total = await count_of(session, select(func.count(RiskArea.id)).where(*where))
+    rows = (
+        (
+            await session.execute(
+                select(RiskArea)
+                .where(*where)
+                .order_by(RiskArea.effective_from.desc(), RiskArea.id.desc())
+                .limit(PAGE_SIZE)
+                .offset(page_offset(page))
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return Page(
+        rows=[
+            RiskAreaRow(
+                id=r.id,
+                province=r.province,
+                city=r.city,
+                district=r.district,
+                level=r.level,
+                effective_from=r.effective_from,
+                effective_to=r.effective_to,
+                state=_risk_state(r.effective_from, r.effective_to, today),
+            )
+            for r in rows
+        ],
+        total=total,
+        page=page,
+    )
+
+
+async def risk_area(session: AsyncSession, risk_area_id: int, today: date) -> RiskAreaRow | None:
+    r = await session.get(RiskArea, risk_area_id)
+    if r is None:
+        return None
+    state = _risk_state(r.effective_from, r.effective_to, today)
+    return RiskAreaRow(
+        r.id, r.province, r.city, r.district, r.level, r.effective_from, r.effective_to, state
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Doorplate:
+    household_id: str
+    doorplate: str
+    head_name: str
+
+
+#: most households one doorplate sheet prints (a grid has a few hundred at most)
+DOORPLATE_LIMIT = 2000
+
+
+async def grid_doorplates(session: AsyncSession, grid_id: int) -> list[Doorplate]:
+    """The live households of a grid, by doorplate: what its QR doorplate sheet prints."""
+    rows = await session.execute(
+        select(Household.id, Household.doorplate, Household.head_name)
+        .where(Household.area_id == grid_id, Household.deleted.is_(False))
+        .order_by(func.length(Household.doorplate), Household.doorplate, Household.head_name)
+        .limit(DOORPLATE_LIMIT)
+    )
+    return [Doorplate(str(i), d or "", n or "") for i, d, n in rows.all()]

@@ -229,3 +229,40 @@ def needs_fever_lead(temperature: float | None, symptoms: Iterable[str] | None) 
     """A check that found a fever (37.3 °C or more) or a fever/cough symptom: the person
     becomes a fever lead for the village clinic and the township health centre."""
     return is_fever(temperature) or bool(LEAD_SYMPTOMS & set(symptoms or ()))
+
+
+def days_overlap(a_from: date, a_to: date | None, b_from: date, b_to: date | None) -> bool:
+    """Two ``[from, to)`` spans of days share a day (``to=None``: no end yet). An empty
+    span (to == from, an entry withdrawn before it applied) shares none."""
+    if (a_to is not None and a_to <= a_from) or (b_to is not None and b_to <= b_from):
+        return False
+    return (a_to is None or b_from < a_to) and (b_to is None or a_from < b_to)
+
+
+def risk_area_problem(
+    province: str,
+    city: str,
+    district: str,
+    level: str,
+    effective_from: date,
+    effective_to: date | None,
+    others: Iterable[tuple[date, date | None]] = (),
+) -> tuple[str, str] | None:
+    """Why a medium/high-risk area entry cannot be listed, as (field, reason), or None.
+
+    Reasons: ``province`` (required), ``city`` (a district needs its city), ``level`` (mid
+    or high), ``to_before_from`` (``effective_to`` is the first day off the list: on or
+    after ``effective_from``; equal withdraws the entry), ``overlap`` (``others``, the spans
+    of the other entries of the same place, already cover one of its days).
+    """
+    if not province.strip():
+        return "province", "province"
+    if district.strip() and not city.strip():
+        return "city", "city"
+    if level not in RISK_LEVELS:
+        return "level", "level"
+    if effective_to is not None and effective_to < effective_from:
+        return "effective_to", "to_before_from"
+    if any(days_overlap(effective_from, effective_to, f, t) for f, t in others):
+        return "effective_from", "overlap"
+    return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
+from msgspec import Meta
 from sqlalchemy import Boolean, String, Uuid, column, select, table
 
 from server.alerts.service import raise_alert
@@ -17,6 +18,13 @@ from server.i18n import gettext as _
 from server.people.rules import needs_fever_lead
 from server.people.values import MeasureKind
 from server.quarantine.models import Check, Measure, Policy, Test
+from server.quarantine.rules import (
+    MAX_DURATION_DAYS,
+    POLICY_KINDS,
+    PolicyRule,
+    new_version_problem,
+    next_version,
+)
 from server.quarantine.values import CheckSlot, MeasureStatus, TestResult
 from server.sync.spec.collections import (
     ID,
@@ -143,6 +151,67 @@ async def result_changed(
     return None
 
 
+def policy_rule(p: Any) -> PolicyRule:
+    """A stored policy version as the pure rules take it."""
+    return PolicyRule(
+        kind=p.kind,
+        version=p.version,
+        duration_days=p.duration_days,
+        test_days=tuple(p.test_days),
+        checks_per_day=p.checks_per_day,
+        effective_from=p.effective_from,
+    )
+
+
+async def stored_versions(ctx: HookContext, kind: str) -> list[PolicyRule]:
+    rows = (await ctx.session.execute(select(Policy).where(Policy.kind == kind))).scalars()
+    return [policy_rule(p) for p in rows]
+
+
+def policy_message(reason: str) -> str:
+    """What a person reads for a reason of rules.new_version_problem."""
+    return {
+        "kind": _("Choose a measure that follows a policy."),
+        "duration": _("The duration must be 1 to %(n)s days.", n=MAX_DURATION_DAYS),
+        "test_days": _(
+            "Test days count from day 0 (the first day), each before the release day, "
+            "increasing and without repeats."
+        ),
+        "checks": _("Checks per day must be 1 or 2."),
+        "past": _(
+            "A new version starts today or later: measures already opened keep their version."
+        ),
+        "before_latest": _("A new version cannot start before the latest version of its kind."),
+    }[reason]
+
+
+async def validate_policy(ctx: HookContext, change: Change) -> None:
+    """A new version: a sound rule, starting no earlier than its kind's latest. Stored
+    versions never change (every field is immutable): measures opened under a version
+    keep its end date and test days."""
+    v = change.values
+    problem = new_version_problem(
+        v["kind"],
+        v["duration_days"],
+        v.get("test_days") or (),
+        v.get("checks_per_day") or 2,
+        v["effective_from"],
+        await stored_versions(ctx, v["kind"]),
+    )
+    if problem is not None:
+        raise Rejected("invalid", policy_message(problem[1]), problem[0])
+
+
+async def number_the_version(ctx: HookContext, policy: Any, _data: Mapping[str, Any]) -> Effect:
+    """The server numbers versions, one above the kind's highest (page writes hold the
+    change counter's lock, so two admins never take the same number)."""
+    policy.version = next_version(policy.kind, await stored_versions(ctx, policy.kind))
+    return Effect(server_set=True)
+
+
+POLICY_FIELDS = frozenset(
+    {"kind", "duration_days", "test_days", "checks_per_day", "effective_from", "note"}
+)
 POLICIES = declare(
     "policies",
     Policy,
@@ -151,7 +220,31 @@ POLICIES = declare(
     lambda: _("policies"),
     read_scope="all",
     int_ids=True,
+    required=frozenset({"kind", "duration_days", "effective_from"}),
+    immutable=POLICY_FIELDS,
+    hooks=Hooks(validate=validate_policy, before_insert=number_the_version),
+    fields={
+        "kind": one_of(POLICY_KINDS),
+        "duration_days": whole(1, MAX_DURATION_DAYS),
+        "test_days": Annotated[
+            list[Annotated[int, Meta(ge=0, le=MAX_DURATION_DAYS)]],
+            Meta(max_length=MAX_DURATION_DAYS),
+        ],
+        "checks_per_day": whole(1, len(CheckSlot)),
+        "effective_from": date,
+        "note": fits(Policy.note),
+    },
 )
+
+
+async def validate_measure(_ctx: HookContext, change: Change) -> None:
+    """A new measure follows a version of its own kind's policy (the one in force on its
+    start day, as the phone knew the versions; a running measure keeps it)."""
+    policy = change.refs.get("policy_id")
+    if change.record is None and policy is not None and policy.kind != change.values.get("kind"):
+        raise Rejected("invalid", _("The policy is for another measure."), "policy_id")
+
+
 MEASURES = declare(
     "measures",
     Measure,
@@ -162,6 +255,7 @@ MEASURES = declare(
     critical=frozenset({"kind", "start_date", "end_date", "status"}),
     immutable=frozenset({"person_id"}),
     refs=(Ref("person_id", "persons", area=True), Ref("policy_id", "policies")),
+    hooks=Hooks(validate=validate_measure),
     fields={
         "person_id": ID,
         "kind": one_of(MeasureKind),

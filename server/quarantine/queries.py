@@ -25,6 +25,7 @@ from server.quarantine.rules import (
     checks_due,
     day_number,
     missed_checks,
+    policy_state,
     schedule,
 )
 from server.quarantine.rules import tests_due as open_test_dates
@@ -421,3 +422,59 @@ async def measures_between(
         )
     )
     return [(kind, start, end) for kind, start, end in rows.all()]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    id: int
+    kind: str
+    version: int
+    duration_days: int
+    test_days: tuple[int, ...]
+    checks_per_day: int
+    effective_from: date
+    note: str
+    #: "current", "upcoming" or "superseded" (rules.policy_state)
+    state: str
+    #: running measures opened under this version (they keep it)
+    running: int
+
+
+async def policy_versions(session: AsyncSession, today: date) -> list[PolicyVersion]:
+    """Every policy version, by kind and newest first, with its state today and the number
+    of running measures that follow it (one grouped count)."""
+    stored = (
+        (await session.execute(select(Policy).order_by(Policy.kind, Policy.version.desc())))
+        .scalars()
+        .all()
+    )
+    running = {
+        int(pid or 0): int(n)
+        for pid, n in (
+            await session.execute(
+                select(Measure.policy_id, func.count(Measure.id))
+                .where(
+                    Measure.deleted.is_(False),
+                    Measure.status == MeasureStatus.ACTIVE,
+                    Measure.policy_id.is_not(None),
+                )
+                .group_by(Measure.policy_id)
+            )
+        ).all()
+    }
+    rules = [_rule(p) for p in stored]
+    return [
+        PolicyVersion(
+            id=p.id,
+            kind=p.kind,
+            version=p.version,
+            duration_days=p.duration_days,
+            test_days=tuple(p.test_days),
+            checks_per_day=p.checks_per_day,
+            effective_from=p.effective_from,
+            note=p.note,
+            state=policy_state(rule, rules, today),
+            running=running.get(p.id, 0),
+        )
+        for p, rule in zip(stored, rules, strict=True)
+    ]

@@ -183,3 +183,71 @@ def census(
             out[day][kind] = out[day].get(kind, 0) + 1
             day += timedelta(days=1)
     return out
+
+
+#: the measure kinds that follow a policy (a hospital stay has none)
+POLICY_KINDS: tuple[str, ...] = ("health_monitoring", "home_quarantine", "central_quarantine")
+#: the longest measure a policy version may set
+MAX_DURATION_DAYS = 60
+
+
+def parse_test_days(text: str) -> tuple[int, ...] | None:
+    """ "0, 13" (commas, Chinese commas or spaces) -> (0, 13); None when a part is not a
+    whole number. An empty text is no test at all."""
+    parts = [
+        p for p in text.replace("，", ",").replace("、", ",").replace(" ", ",").split(",") if p
+    ]
+    if not all(p.isdigit() and len(p) <= 3 for p in parts):
+        return None
+    return tuple(int(p) for p in parts)
+
+
+def new_version_problem(
+    kind: str,
+    duration_days: int,
+    test_days: Iterable[int],
+    checks_per_day: int,
+    effective_from: date,
+    existing: Iterable[PolicyRule],
+    today: date | None = None,
+) -> tuple[str, str] | None:
+    """Why a new policy version cannot be added, as (field, reason), or None.
+
+    Reasons: ``kind`` (not a measure kind with a policy), ``duration`` (1..60 days),
+    ``test_days`` (each within the measure, increasing, distinct), ``checks`` (1 or 2 a
+    day), ``past`` (it would start before `today`: measures already opened keep their
+    version, so a version cannot reach back), ``before_latest`` (it would start before the
+    kind's latest version, which would then never apply).
+    """
+    days = tuple(test_days)
+    if kind not in POLICY_KINDS:
+        return "kind", "kind"
+    if not 1 <= duration_days <= MAX_DURATION_DAYS:
+        return "duration_days", "duration"
+    if any(not 0 <= d < duration_days for d in days) or list(days) != sorted(set(days)):
+        return "test_days", "test_days"
+    if not 1 <= checks_per_day <= len(_SLOTS):
+        return "checks_per_day", "checks"
+    if today is not None and effective_from < today:
+        return "effective_from", "past"
+    latest = max((p.effective_from for p in existing if p.kind == kind), default=None)
+    if latest is not None and effective_from < latest:
+        return "effective_from", "before_latest"
+    return None
+
+
+def next_version(kind: str, existing: Iterable[PolicyRule]) -> int:
+    """The number the next version of `kind` takes: one above the highest so far."""
+    return max((p.version for p in existing if p.kind == kind), default=0) + 1
+
+
+def policy_state(policy: PolicyRule, policies: Iterable[PolicyRule], today: date) -> str:
+    """ "current" (what a measure opened today follows), "upcoming" (takes over on its
+    effective date) or "superseded" (measures opened under it keep it)."""
+    if policy.effective_from > today:
+        return "upcoming"
+    try:
+        current = policy_for(policy.kind, today, policies)
+    except NoPolicyError:
+        return "superseded"
+    return "current" if current.version == policy.version else "superseded"

@@ -111,7 +111,8 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
             device_id=b.device_id,
             user_id=b.user.id,
             collection=m.col,
-            record_id=clean(m.rid, 40),
+            # a new reference row is numbered by the server: the log names its number
+            record_id=clean(m.rid or str((result.set or {}).get("id", "")), 40),
             op=m.op,
             status=result.status,
             code=result.code,
@@ -133,9 +134,11 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
 
 def _same_mutation(stored: SyncMutation, m: Mutation) -> bool:
     """The stored mutation is this one sent again (a retry sends it byte for byte)."""
+    # a new reference row was logged under the number the server gave it (_reference)
+    numbered = not m.rid and stored.filled is not None and "id" in stored.filled
     return (
         stored.collection == m.col
-        and stored.record_id == clean(m.rid, 40)
+        and (stored.record_id == clean(m.rid, 40) or numbered)
         and stored.op == m.op
         and (stored.payload is None or stored.payload == msgspec.to_builtins(m.data))
     )
@@ -162,6 +165,8 @@ def stored_result(mutation_id: str, s: SyncMutation) -> MutationResult:
 
 async def _apply(b: Batch, m: Mutation, mid: uuid.UUID) -> Outcome:
     coll = b.w.registry[m.col]
+    if coll.kind == "reference":
+        return await _reference(b, m, mid, coll)
     # 8.2 the role may change this collection
     if coll.schema is None or not b.w.principal.can_write(coll.name):
         raise Rejected("forbidden", _("Your role may not change %(c)s.", c=coll.label()))
@@ -349,6 +354,79 @@ async def _update(
     seen_latest = rev_before == (m.base or 0) or b._echo_rev.get(_key(coll, record)) == rev_before
     outcome.echo_free = outcome.status == "applied" and seen_latest and not outcome.server_set
     _note_echo(b, coll, record, outcome)
+    return outcome
+
+
+async def _reference(b: Batch, m: Mutation, mid: uuid.UUID, coll: Collection) -> Outcome:
+    """A row of a reference list (policy versions, risk areas, campaigns) written on an
+    admin's page. Devices only read these lists. Rows are numbered by the server (an empty
+    ``rid`` adds one, the number comes back in ``set``); there are no field versions to
+    merge (every writer holds the change counter's lock, so page writes never interleave)
+    and no deletes: a row is ended by its dates, so devices keep what a past day meant."""
+    if (
+        b.device is not None
+        or coll.schema is None
+        or not b.w.principal.can_edit_reference(coll.name)
+    ):
+        raise Rejected("forbidden", _("Your role may not change %(c)s.", c=coll.label()))
+    if m.op != "put":
+        raise Rejected(
+            "invalid", _("%(c)s are ended by their dates, never deleted.", c=coll.label())
+        )
+    if not hlcmod.is_valid(m.hlc):
+        raise Rejected("invalid", _("The change carries a malformed clock."), "hlc")
+    data = validate_data(coll, m.data)
+    record = None
+    if m.rid:
+        if not m.rid.isdigit() or len(m.rid) > 10:
+            raise Rejected("invalid", _("The record id must be a number."), "rid")
+        record = await b.w.load(coll, int(m.rid))
+        if record is None:
+            raise Rejected("not_found", _("That record does not exist on the server."))
+        for name in sorted(coll.immutable & data.keys()):
+            if data[name] != getattr(record, name):
+                raise Rejected("immutable", _("%(f)s cannot change once set.", f=name), name)
+    else:
+        for name in sorted(coll.required):
+            if data.get(name) is None:
+                raise Rejected("invalid", _("%(f)s is required.", f=name), name)
+    area: int | None = None
+    if hasattr(coll.model, "area_id"):
+        area = data.get("area_id", getattr(record, "area_id", None))
+        if area is not None and await b.w.area(area) is None:
+            raise Rejected("bad_reference", _("There is no such area."), "area_id")
+        if area is not None and not await b.w.covers(area):
+            raise Rejected("out_of_scope", _("That record is outside your area."), "area_id")
+        if record is not None and not await b.w.covers(record.area_id):
+            raise Rejected("out_of_scope", _("That record is outside your area."))
+    hlc = hlcmod.clamp(m.hlc, b.w.now_ms, b.max_lead_ms)
+    ctx = Context(b.w, b.user.id, None, 0, hlc, mid, b.max_lead_ms)
+    if coll.hooks.validate is not None:
+        values = {**_current(record, coll.writable), **data} if record is not None else data
+        await coll.hooks.validate(
+            ctx, Change(getattr(record, "id", None), area, values, {}, record)
+        )
+    rev = await b.w.alloc.next()
+    if record is None:
+        filled = {name: column_default(coll, name) for name in coll.writable if name not in data}
+        record = coll.model(rev=rev, **{**filled, **data})
+        outcome = Outcome("applied", rev)
+        if coll.hooks.before_insert is not None:
+            outcome.add(await coll.hooks.before_insert(ctx, record, data))
+        b.w.session.add(record)
+        await b.w.session.flush()
+        outcome.filled = {"id": record.id}
+        if coll.hooks.after_insert is not None:
+            outcome.add(await coll.hooks.after_insert(ctx, record))
+    else:
+        before = {name: getattr(record, name) for name in data}
+        for name, value in data.items():
+            setattr(record, name, value)
+        record.rev = rev
+        outcome = Outcome("applied", rev, filled={"id": record.id})
+        if coll.hooks.after_update is not None:
+            outcome.add(await coll.hooks.after_update(ctx, record, data, before))
+    outcome.echo_free = True  # the page reads the row again; no device holds it yet
     return outcome
 
 

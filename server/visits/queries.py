@@ -210,3 +210,68 @@ async def unvisited_households(
         total,
         page,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignRow:
+    id: int
+    name: str
+    area_id: int
+    area_name: str
+    starts_on: datetime
+    ends_on: datetime | None
+    #: "running", "upcoming" or "closed"
+    state: str
+    #: in the reader's subtree (an admin changes only those; ancestors' are read-only)
+    own: bool
+
+
+def campaign_state(starts_on: datetime, ends_on: datetime | None, now: datetime) -> str:
+    if ends_on is not None and ends_on <= now:
+        return "closed"
+    return "upcoming" if starts_on > now else "running"
+
+
+async def campaigns_of(
+    session: AsyncSession, principal: Principal, now: datetime, limit: int = 200
+) -> list[CampaignRow]:
+    """The campaigns on the principal's subtree and its ancestors (the ones that apply to
+    it), newest start first."""
+    ancestors = [int(p) for p in principal.area_path.strip("/").split("/") if p.isdigit()]
+    rows = await session.execute(
+        select(Campaign, Area.name, Area.path)
+        .join(Area, Area.id == Campaign.area_id)
+        .where(or_(in_subtree_path(Area.path, principal.area_path), Area.id.in_(ancestors)))
+        .order_by(Campaign.starts_on.desc(), Campaign.id.desc())
+        .limit(limit)
+    )
+    return [
+        CampaignRow(
+            id=c.id,
+            name=c.name,
+            area_id=c.area_id,
+            area_name=name,
+            starts_on=c.starts_on,
+            ends_on=c.ends_on,
+            state=campaign_state(c.starts_on, c.ends_on, now),
+            own=principal.covers(path),
+        )
+        for c, name, path in rows.all()
+    ]
+
+
+async def campaign_by_id(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    return await session.get(Campaign, campaign_id)
+
+
+async def closed_since(
+    session: AsyncSession, area_id: int, since: datetime, now: datetime
+) -> datetime | None:
+    """The latest end, between `since` and `now`, of a campaign of the area: a round
+    started the day the previous one closed begins where that one ended."""
+    found: datetime | None = await session.scalar(
+        select(func.max(Campaign.ends_on)).where(
+            Campaign.area_id == area_id, Campaign.ends_on > since, Campaign.ends_on <= now
+        )
+    )
+    return found

@@ -59,3 +59,29 @@ def format_percent(ratio: float, digits: int = 1) -> str:
     scale = 10**digits
     floored = math.floor(ratio * 100 * scale + 1e-9) / scale
     return f"{floored:.{digits}f}%"
+
+
+def windows_overlap(
+    a_start: datetime, a_end: datetime | None, b_start: datetime, b_end: datetime | None
+) -> bool:
+    """Two ``[start, end)`` windows share a moment (``end=None``: still open). An empty
+    window (end == start, a campaign cancelled before it began) shares none."""
+    if (a_end is not None and a_end <= a_start) or (b_end is not None and b_end <= b_start):
+        return False
+    return (a_end is None or b_start < a_end) and (b_end is None or a_start < b_end)
+
+
+def campaign_problem(
+    starts_on: datetime,
+    ends_on: datetime | None,
+    others: Iterable[tuple[datetime, datetime | None]],
+) -> str | None:
+    """Why a campaign of an area cannot have this window, or None. ``others`` are the
+    windows of the area's other campaigns. Reasons: ``ends_before_start``; ``overlap``
+    (one area runs one campaign at a time: coverage counts visits since the running
+    campaign began, so two at once would make the figure ambiguous)."""
+    if ends_on is not None and ends_on < starts_on:
+        return "ends_before_start"
+    if any(windows_overlap(starts_on, ends_on, s, e) for s, e in others):
+        return "overlap"
+    return None

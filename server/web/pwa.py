@@ -33,10 +33,11 @@ LABELS_SOURCE = ROOT / "server" / "labels.py"
 
 #: pages the worker stores next to the static files (rendered by this module)
 SHELL_PAGES = ("/app", "/offline", "/manifest.webmanifest")
-#: static files precached: every app module, the app's css and icons. Nothing else: every
-#: byte here is downloaded on install, over 2G; htmx (web/static/vendor/) serves the
-#: server-rendered pages, which are never offline, so the field app does not carry it.
-STATIC_GLOBS = ("js/**/*.js", "css/app.css", "icons/*.png")
+#: static files precached: every app module, the app's css and icons, and the QR decoder
+#: the doorplate scanner loads (it must work offline). Nothing else: every byte here is
+#: downloaded on install, over 2G; htmx (web/static/vendor/) serves the server-rendered
+#: pages, which are never offline, so the field app does not carry it.
+STATIC_GLOBS = ("js/**/*.js", "css/app.css", "icons/*.png", "vendor/jsQR.min.js")
 
 THEME_COLOUR = "#0f766e"
 BACKGROUND_COLOUR = "#f8fafc"

@@ -31,6 +31,7 @@ SCREENS = [
     ("report", "#/report", "#f-under_measure"),
     ("attention", "#/attention", "#view .attention h1"),
     ("more", "#/more", "#export"),
+    ("scan", "#/scan", "#scan-camera"),
 ]
 
 RUN_AXE = """async () => {

@@ -38,6 +38,7 @@ from server.config import Settings
 from server.db import transaction
 from server.sync.models import Conflict, SyncState
 from server.sync.revs import RevAllocator
+from server.visits.models import Campaign
 from tests.factories import (
     DEFAULT_PASSWORD,
     at,
@@ -538,6 +539,20 @@ def admin_user_call(
     return call
 
 
+async def campaign_close(w: World, who: str | None, place: str | None) -> Outcome:
+    """Close a running campaign set on the place's area (an admin closes only its own)."""
+    area = w.place_area(who or "admin", place or "own")
+    async with transaction(w.db) as s:
+        campaign = Campaign(area_id=area.id, name="排查", starts_on=at(2026, 11, 1))
+        s.add(campaign)
+    return await post_form(f"/admin/campaigns/{campaign.id}/close")(w, who, place)
+
+
+async def doorplates_of(w: World, who: str | None, place: str | None) -> Outcome:
+    grid = w.areas[w.place_grid(who or "supervisor", place or "own")]
+    return await get(f"/doorplates?grid={grid.id}")(w, who, place)
+
+
 def _scoped(own_rule: dict[str, tuple[Outcome, ...]], anon: Outcome) -> dict[str | None, Expect]:
     expect: dict[str | None, Expect] = {None: anon}
     for role, outcomes in own_rule.items():
@@ -656,6 +671,34 @@ MATRIX: dict[tuple[str, str], Entry] = {
         admin_user_call("/active", active="1"),
         _scoped({r: ADMIN_SCOPED_POST if r == "admin" else NONE for r in ROLES}, 303),
         places=PLACES,
+    ),
+    # reference lists (server/web/admin_reference.py): admins; a form without its fields: 400
+    ("GET", "/admin/policies"): Entry(get("/admin/policies"), ADMIN_PAGE),
+    ("POST", "/admin/policies"): Entry(post_form("/admin/policies"), ADMIN_FORM),
+    ("GET", "/admin/risk-areas"): Entry(get("/admin/risk-areas"), ADMIN_PAGE),
+    ("POST", "/admin/risk-areas"): Entry(post_form("/admin/risk-areas"), ADMIN_FORM),
+    ("POST", "/admin/risk-areas/{risk_area_id:int}"): Entry(
+        post_form("/admin/risk-areas/999999", level="high"), {None: 303, ALL: 403, "admin": 404}
+    ),
+    ("GET", "/admin/campaigns"): Entry(get("/admin/campaigns"), ADMIN_PAGE),
+    ("POST", "/admin/campaigns"): Entry(post_form("/admin/campaigns"), ADMIN_FORM),
+    ("POST", "/admin/campaigns/{campaign_id:int}/close"): Entry(
+        campaign_close,
+        _scoped({r: (303, 404, 404) if r == "admin" else (403, 403, 403) for r in ROLES}, 303),
+        places=PLACES,
+    ),
+    # QR doorplates (server/web/admin_doorplates.py): supervisors and admins, their grids
+    ("GET", "/doorplates"): Entry(
+        doorplates_of,
+        _scoped(_roles((200, 404, 404), (403, 403, 403)), 303),
+        places=PLACES,
+        checks=[
+            (
+                "(the grid picker)",
+                get("/doorplates"),
+                {None: 303, ALL: 403, "supervisor": 200, "admin": 200},
+            )
+        ],
     ),
     ("GET", "/account/password"): Entry(get("/account/password"), PAGE),
     # a wrong current password: 400 for everyone signed in

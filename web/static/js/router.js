@@ -10,11 +10,13 @@ import { report } from "./screens/report.js";
 import { attention } from "./screens/attention.js";
 import { more } from "./screens/more.js";
 import { feverForm, feverList } from "./screens/fever.js";
+import { scan } from "./screens/scan.js";
 import { workspaceOf } from "./session.js";
 
 const ROUTES = [
   [/^#?\/?(?:households)?$/, "households", households],
   [/^#\/h\/new$/, "households", (app) => householdForm(app, null)],
+  [/^#\/scan$/, "households", scan],
   [/^#\/h\/([^/]+)$/, "households", household],
   [/^#\/h\/([^/]+)\/edit$/, "households", householdForm],
   [/^#\/h\/([^/]+)\/visit$/, "households", visitForm],
@@ -49,6 +51,8 @@ export function renderRoute(app) {
     ({ tab, screen, params } = resolve(workspaceOf(role)));
   }
   const view = document.getElementById("view");
+  // the screen being left lets go of what it holds (the scanner's camera)
+  if (app.current && app.current.leave) app.current.leave();
   const current = screen(app, ...params);
   view.replaceChildren(current.node);
   app.current = current;
