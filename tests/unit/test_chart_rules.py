@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from server.config import DEFAULT_TIMEZONE
 from server.fever.rules import timeliness_by_day
 from server.quarantine.rules import census
 
@@ -76,7 +77,7 @@ def test_timeliness_by_local_day() -> None:
         (at(4, 1), None),  # not received, overdue
         (at(9, 1), at(9, 2)),  # outside the days asked
     ]
-    out = timeliness_by_day(rows, "Asia/Shanghai", NOW, date(2026, 1, 1), date(2026, 1, 5))
+    out = timeliness_by_day(rows, DEFAULT_TIMEZONE, NOW, date(2026, 1, 1), date(2026, 1, 5))
     assert list(out) == [date(2026, 1, n) for n in range(1, 6)]
     assert out[date(2026, 1, 2)] == {"on_time": 2, "late": 1, "pending": 0, "overdue": 0}
     assert out[date(2026, 1, 3)]["on_time"] == 1
