@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from devkit.databases import create_pg_database, drop_pg_database
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction
-from server.migrate import upgrade
+from server.migrate import analyze_url, upgrade
 from server.seed import load as seed_load
 from server.seed.county import Clock, Scale
 from server.sync import cursor as cursors
@@ -260,6 +260,9 @@ async def run_size(name: str, keep: bool, reuse: str | None = None) -> dict[str,
     result: dict[str, Any] = {"size": name, "database": db}
     if reuse:
         url = f"{PG_SERVER}/{reuse}"
+        # the schema of this revision (its indexes) and fresh statistics
+        await asyncio.to_thread(upgrade, url)
+        await analyze_url(url)
     else:
         url = await create_pg_database(admin, db)
         await asyncio.to_thread(upgrade, url)
