@@ -1,5 +1,6 @@
 """perf indexes: areas.path compared bytewise (COLLATE "C" on PostgreSQL) so a subtree is
-an index range; persons by (category, created_at) for the new-arrivals count
+an index range; persons by (category, created_at) for the new-arrivals count; visits that
+found a household at home, and a day's checks, answered from the index alone
 
 Revision ID: 0012_perf_indexes
 Revises: 0008_admin
@@ -32,9 +33,27 @@ def upgrade() -> None:
         )
     with op.batch_alter_table("persons") as batch:
         batch.create_index("ix_persons_category_created_at", ["category", "created_at"])
+    with op.batch_alter_table("visits") as batch:
+        batch.create_index(
+            "ix_visits_household_found",
+            ["household_id", "visited_at"],
+            postgresql_where=sa.text("deleted IS false AND outcome = 'visited'"),
+            sqlite_where=sa.text("deleted = 0 AND outcome = 'visited'"),
+        )
+    with op.batch_alter_table("checks") as batch:
+        batch.create_index(
+            "ix_checks_day_measure",
+            ["check_date", "measure_id", "slot"],
+            postgresql_where=sa.text("deleted IS false"),
+            sqlite_where=sa.text("deleted = 0"),
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("checks") as batch:
+        batch.drop_index("ix_checks_day_measure")
+    with op.batch_alter_table("visits") as batch:
+        batch.drop_index("ix_visits_household_found")
     with op.batch_alter_table("persons") as batch:
         batch.drop_index("ix_persons_category_created_at")
     if op.get_bind().dialect.name == "postgresql":

@@ -94,10 +94,11 @@ async def coverage_per_area(
     )
     visited: dict[int, int] = {}
     if campaign is not None:
+        # a semi-join (EXISTS): each household once, no DISTINCT over every visit
+        found = select(Visit.id).where(Visit.household_id == Household.id, _visited_in(campaign))
         stmt = (
-            select(Household.area_id, func.count(func.distinct(Visit.household_id)))
-            .join(Household, Household.id == Visit.household_id)
-            .where(live, _visited_in(campaign))
+            select(Household.area_id, func.count(Household.id))
+            .where(live, found.exists())
             .group_by(Household.area_id)
         )
         visited = {int(a): int(n) for a, n in (await session.execute(stmt)).all()}

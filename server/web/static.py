@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.params import FromPath
 
 from server.encoding import BR, GZIP, choose_encoding, compress
 from server.errors import NotFound
@@ -160,7 +161,7 @@ def respond(
 
 
 @get("/static/{file_path:path}", include_in_schema=False, sync_to_thread=True)
-def static_file(request: Request[Any, Any, Any], file_path: str) -> Response[bytes]:
+def static_file(request: Request[Any, Any, Any], file_path: FromPath[str]) -> Response[bytes]:
     path = resolve(file_path)
     if path is None:
         raise NotFound(_("No such file."), code="not_found")
