@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from devkit.databases import create_pg_database, drop_pg_database
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction
-from server.migrate import analyze_url, upgrade
+from server.migrate import upgrade
 from server.seed import load as seed_load
 from server.seed.county import Clock, Scale
 from server.sync import cursor as cursors
@@ -62,10 +62,8 @@ REPEATS = 3
 
 def _default(column: Column[Any]) -> tuple[bool, Any]:
     default = column.default
-    if (
-        default is None
-        or not getattr(default, "is_scalar", False)
-        and not callable(getattr(default, "arg", None))
+    if default is None or (
+        not getattr(default, "is_scalar", False) and not callable(getattr(default, "arg", None))
     ):
         return False, None
     arg = default.arg  # type: ignore[attr-defined]
@@ -254,15 +252,28 @@ def git_revision() -> str:
         return "unknown"
 
 
-async def run_size(name: str, keep: bool, reuse: str | None = None) -> dict[str, Any]:
+async def _analyze(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("ANALYZE"))
+    finally:
+        await engine.dispose()
+
+
+async def run_size(
+    name: str, keep: bool, reuse: str | None = None, upgrade_reused: bool = True
+) -> dict[str, Any]:
     admin = f"{PG_SERVER}/postgres"
     db = reuse or f"wangge_city_{name}_{uuid.uuid4().hex[:6]}"
     result: dict[str, Any] = {"size": name, "database": db}
     if reuse:
         url = f"{PG_SERVER}/{reuse}"
         # the schema of this revision (its indexes) and fresh statistics
-        await asyncio.to_thread(upgrade, url)
-        await analyze_url(url)
+        if upgrade_reused:
+            await asyncio.to_thread(upgrade, url)
+        await _analyze(url)
     else:
         url = await create_pg_database(admin, db)
         await asyncio.to_thread(upgrade, url)
@@ -282,12 +293,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the databases")
     parser.add_argument("--reuse", default=None, help="bench an existing database (one size)")
     parser.add_argument("--label", default="", help="a tag in the output file name")
+    parser.add_argument(
+        "--no-upgrade", action="store_true", help="bench a reused database as it is"
+    )
     args = parser.parse_args(argv)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     started = datetime.now(UTC)
     results = []
     for name in args.sizes.split(","):
-        result = asyncio.run(run_size(name, args.keep, args.reuse))
+        result = asyncio.run(run_size(name, args.keep, args.reuse, not args.no_upgrade))
         print(json.dumps({k: v for k, v in result.items() if k != "snapshot"}, default=str))
         snap = result["snapshot"]
         print(f"{name}: snapshot pages max {snap['max_ms']} ms, median {snap['median_ms']} ms")
