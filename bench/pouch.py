@@ -18,6 +18,7 @@ import random
 import shutil
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -90,9 +91,10 @@ async def _grid_docs(seed: int) -> dict[str, Any]:
     finally:
         shutil.rmtree(log_dir, ignore_errors=True)
     rng = random.Random(seed)
-    colleague = SyncClient(httpx.AsyncClient(), "-", device_id="colleague")
+    # the same edits as bench/sync_bench.py (same seed, same order), as documents
+    colleague = SyncClient(httpx.AsyncClient(), "-", device_id=str(uuid.uuid4()))
     colleague_edits(colleague, grid, rng)
-    worker = SyncClient(httpx.AsyncClient(), "-", device_id="worker")
+    worker = SyncClient(httpx.AsyncClient(), "-", device_id=str(uuid.uuid4()))
     day_edits(worker, grid, rng)
     return {"docs": docs, "day_up": _outbox_docs(worker), "day_down": _outbox_docs(colleague)}
 
@@ -174,8 +176,11 @@ async def run(seed: int = 2021) -> dict[str, Any]:
 async def _drive(
     base: str, proxy: CountingProxy, scenario: Path, data: dict[str, Any]
 ) -> dict[str, Any]:
+    # an ES module finds its packages beside itself: run a copy inside bench/.node
+    client = NODE_DIR / CLIENT.name
+    shutil.copyfile(CLIENT, client)
     proc = await asyncio.create_subprocess_exec(
-        "node", str(CLIENT), f"http://127.0.0.1:{proxy.port}/grid", str(scenario),
+        "node", str(client), f"http://127.0.0.1:{proxy.port}/grid", str(scenario),
         cwd=NODE_DIR, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip

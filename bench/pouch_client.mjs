@@ -26,7 +26,9 @@ async function phase(name, work) {
   await next();
 }
 
-await phase("first_load", () => local.replicate.from(remote, { batch_size: 100 }));
+// both directions from the start, as an app would (a first push after a pull-only
+// replication would offer every pulled document back to the server)
+await phase("first_load", () => local.sync(remote, { batch_size: 100 }));
 for (const doc of scenario.day_up) {
   const old = await local.get(doc._id).catch(() => null);
   await local.put(old ? { ...old, ...doc, _rev: old._rev } : doc);
