@@ -55,8 +55,8 @@ def run_pages() -> dict[str, Any]:
 
 
 def growth_plot() -> str | None:
-    """bench/results/growth.svg from the newest city-before-* and city-after-* files."""
-    files = sorted(RESULTS.glob("city-before-*.json")) + sorted(RESULTS.glob("city-after-*.json"))
+    """bench/results/growth.svg from the city runs ("before" in the name: before issue 13)."""
+    files = sorted(RESULTS.glob("city-*before*.json")) + sorted(RESULTS.glob("city-*after*.json"))
     if not files:
         return None
     plot.main([str(f) for f in files])
