@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 export WANGGE_DATABASE_URL ?= sqlite+aiosqlite:///data/wangge.db
 
-.PHONY: help install system-deps pg run migrate seed test lint typecheck unit slow e2e soak bench clean
+.PHONY: help install system-deps pg run migrate seed test lint typecheck unit slow e2e soak bench bench-city bench-node clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
@@ -63,8 +63,19 @@ test: install system-deps pg lint typecheck unit slow e2e ## everything CI runs:
 soak: install pg ## long runs: sync properties, fuzzers, crash and restart (many examples, many kills)
 	WANGGE_SOAK=1 $(VENV)/bin/pytest tests -m "soak or slow" -q -p no:cacheprovider $(PYTEST_ARGS)
 
-bench: install pg system-deps ## benchmarks; figures printed and written to bench/results/
+POUCH_PACKAGES := pouchdb-server@4.2.0 pouchdb@9.0.0 pouchdb-adapter-memory@9.0.0
+
+bench-node: ## PouchDB and pouchdb-server from the npm registry into bench/.node (for make bench)
+	@if [ ! -d bench/.node/node_modules/pouchdb-server ] || [ ! -d bench/.node/node_modules/pouchdb-adapter-memory ]; then \
+	  mkdir -p bench/.node && npm install --no-audit --no-fund --prefix bench/.node $(POUCH_PACKAGES); \
+	fi
+
+bench: install pg system-deps bench-node ## every benchmark side by side (sync, PouchDB, app, load, pages); JSON in bench/results/
 	$(PY) -m bench
+
+bench-city: install pg ## supervisor pages and first sync at 13k, 100k and 1M persons (PostgreSQL; long)
+	$(PY) -m bench.city --sizes 13k,100k,1m
+	$(PY) -m bench.plot $$(ls bench/results/city-*.json | grep -v latest)
 
 clean: ## remove the virtualenv and local data
 	rm -rf $(VENV) data/*.db data/*.db-*

@@ -11,6 +11,12 @@ Figures (targets in bench/netsim.py; the grid is bench/grid.py's: 150 households
   network events: requests, bytes down (``encodedDataLength``: headers and body as
   received), bytes up (request headers and body), ledger records received (households,
   persons, checks, visits), duration.
+* ``first_open_2g_*``: a signed-in user's first open of ``/app`` on a new phone (empty
+  caches, no service worker) over an emulated 2G link (CDP
+  ``Network.emulateNetworkConditions``: 300 ms latency, 250 kbit/s each way):
+  ``..._shell_ms`` until the app runs (``window.wangge``), ``..._synced_ms`` until its first
+  sync is done, the requests and bytes (``encodedDataLength``) until then, and the
+  Content-Encoding the sync answers came in.
 
 Prints nothing. Needs Chromium at /usr/bin/chromium (``make system-deps``).
 """
@@ -33,6 +39,8 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import brotli
 
 from devkit.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from devkit.network import free_port
@@ -123,6 +131,7 @@ def shell_sizes(base: str) -> dict[str, float]:
         "shell_files": float(len(bodies)),
         "shell_bytes_identity": float(sum(len(b) for b in bodies)),
         "shell_bytes_gzip": float(sum(len(gzip.compress(b, 6)) for b in bodies)),
+        "shell_bytes_brotli": float(sum(len(brotli.compress(b, quality=11)) for b in bodies)),
     }
 
 
@@ -157,16 +166,83 @@ class _SyncTraffic:
             self.finished = event["timestamp"]
 
 
-def run() -> dict[str, float]:
+#: the 2G link of bench/netsim.py, as Chromium's network emulation takes it
+TWO_G_CONDITIONS = {
+    "offline": False,
+    "latency": 300,
+    "downloadThroughput": 250_000 / 8,
+    "uploadThroughput": 250_000 / 8,
+}
+
+
+def first_open_2g(p: Any, base: str, tmp: Path, password: str) -> dict[str, Any]:
+    """Sign in (not timed, full speed), then open /app cold over the emulated 2G link (as
+    the sign-in form sends the phone there: ``/app?signin=1`` makes the device)."""
+    ctx = p.chromium.launch_persistent_context(
+        str(tmp / "profile-2g"), executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+        viewport=VIEWPORT, base_url=base, locale="zh-CN", timezone_id=DEFAULT_TIMEZONE,
+        service_workers="allow", bypass_csp=True,
+    )  # fmt: skip
+    ctx.set_default_timeout(WAIT_MS)
+    try:
+        login = ctx.request.get("/login").text()
+        match = re.search(r'name="csrf_token" value="([^"]+)"', login)
+        if match is None:
+            raise RuntimeError("no csrf_token on /login")
+        ctx.request.post(
+            "/login",
+            form={"phone": "13900000001", "password": password, "csrf_token": match.group(1)},
+            max_redirects=0,
+        )
+        page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        cdp = ctx.new_cdp_session(page)
+        sizes: dict[str, int] = {}
+        encodings: set[str] = set()
+
+        def response(event: dict[str, Any]) -> None:
+            resp = event["response"]
+            if resp["url"].endswith("/api/sync"):
+                headers = {k.lower(): v for k, v in resp.get("headers", {}).items()}
+                encodings.add(headers.get("content-encoding", "identity"))
+
+        def finished(event: dict[str, Any]) -> None:
+            sizes[event["requestId"]] = int(event["encodedDataLength"])
+
+        cdp.on("Network.loadingFinished", finished)
+        cdp.on("Network.responseReceived", response)
+        cdp.send("Network.enable")
+        cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
+        cdp.send("Network.emulateNetworkConditions", TWO_G_CONDITIONS)
+        page.goto("/app?signin=1", wait_until="commit")
+        page.wait_for_function("window.wangge !== undefined", polling=50)
+        shell_ms = page.evaluate("performance.now()")
+        shell_requests, shell_bytes = len(sizes), sum(sizes.values())
+        page.wait_for_function("window.wangge && wangge.syncCount >= 1", polling=50)
+        synced_ms = page.evaluate("performance.now()")
+        return {
+            "first_open_2g_shell_ms": round(shell_ms, 1),
+            "first_open_2g_shell_requests": float(shell_requests),
+            "first_open_2g_shell_bytes": float(shell_bytes),
+            "first_open_2g_synced_ms": round(synced_ms, 1),
+            "first_open_2g_requests": float(len(sizes)),
+            "first_open_2g_bytes": float(sum(sizes.values())),
+            "first_open_2g_sync_encoding": ",".join(sorted(encodings)),
+        }
+    finally:
+        ctx.close()
+
+
+def run() -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     from bench.grid import PASSWORD
 
-    figures: dict[str, float] = {}
+    figures: dict[str, Any] = {}
     tmp = Path(tempfile.mkdtemp(prefix="wangge-pwa-bench-"))
     try:
         with _server(tmp) as base, sync_playwright() as p:
             figures |= shell_sizes(base)
+            figures |= first_open_2g(p, base, tmp, PASSWORD)
             profile = tmp / "profile"
 
             def launch() -> Any:

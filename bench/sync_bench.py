@@ -133,7 +133,12 @@ class Phone:
 
 
 async def open_phone(
-    base: str, db: async_sessionmaker[AsyncSession], phone: str, user_id: int, name: str
+    base: str,
+    db: async_sessionmaker[AsyncSession],
+    phone: str,
+    user_id: int,
+    name: str,
+    accept_encoding: str = "gzip",
 ) -> Phone:
     holder: list[Phone] = []
 
@@ -156,11 +161,13 @@ async def open_phone(
     )
     registered = "POST /api/auth/token"
     try:
-        client = await SyncClient.register(http, phone, PASSWORD, name)
+        client = await SyncClient.register(
+            http, phone, PASSWORD, name, accept_encoding=accept_encoding
+        )
     except SyncError as exc:  # no token endpoint (yet): a device row made directly
         registered = f"device row inserted ({exc.status} {exc.code} from the token endpoint)"
         device_id, token = await device(db, user_id, name)
-        client = SyncClient(http, token, device_id=device_id)
+        client = SyncClient(http, token, device_id=device_id, accept_encoding=accept_encoding)
     holder.append(Phone(client, http, registered=registered))
     return holder[0]
 
@@ -300,9 +307,12 @@ def breakdown(
     return out
 
 
-async def run_one(kind: str, seed: int = 2021, ids: str = "uuid4") -> dict[str, Any]:
+async def run_one(
+    kind: str, seed: int = 2021, ids: str = "uuid4", accept_encoding: str = "gzip"
+) -> dict[str, Any]:
     """The three scenarios on a fresh database; ``ids="ordered"`` makes the devices' new
-    ids with :class:`OrderedIds` instead of random UUIDs."""
+    ids with :class:`OrderedIds` instead of random UUIDs; ``accept_encoding="br, gzip"``
+    takes brotli answers (what a browser over HTTPS asks for)."""
     log_dir = Path(tempfile.mkdtemp(prefix="wangge-bench-"))
     async with database(kind) as url:
         engine = make_engine(url)
@@ -310,24 +320,35 @@ async def run_one(kind: str, seed: int = 2021, ids: str = "uuid4") -> dict[str, 
         try:
             grid = await load_grid(db, seed)
             async with server_process(url, log_dir / "server.log") as base:
-                scenarios = await _scenarios(base, db, grid, seed, ids)
+                scenarios = await _scenarios(base, db, grid, seed, ids, accept_encoding)
         except BaseException:
             print(f"sync bench on {kind} failed; server log kept in {log_dir}", file=sys.stderr)
             raise
         finally:
             await engine.dispose()
     shutil.rmtree(log_dir, ignore_errors=True)
-    return {"database": kind, "ids": ids, "grid": grid.counts, "scenarios": scenarios}
+    return {
+        "database": kind,
+        "ids": ids,
+        "accept_encoding": accept_encoding,
+        "grid": grid.counts,
+        "scenarios": scenarios,
+    }
 
 
 async def _scenarios(
-    base: str, db: async_sessionmaker[AsyncSession], grid: GridData, seed: int, ids: str
+    base: str,
+    db: async_sessionmaker[AsyncSession],
+    grid: GridData,
+    seed: int,
+    ids: str,
+    accept: str = "gzip",
 ) -> dict[str, Any]:
     proxy = CountingProxy("127.0.0.1", int(base.rsplit(":", 1)[1]))
     await proxy.start()
     proxy_base = f"http://127.0.0.1:{proxy.port}"
-    worker = await open_phone(proxy_base, db, grid.phones["worker"], 1, "bench A")
-    colleague = await open_phone(proxy_base, db, grid.phones["colleague"], 2, "bench B")
+    worker = await open_phone(proxy_base, db, grid.phones["worker"], 1, "bench A", accept)
+    colleague = await open_phone(proxy_base, db, grid.phones["colleague"], 2, "bench B", accept)
     if ids == "ordered":
         for phone in (worker, colleague):
             phone.client.new_id = OrderedIds(phone.client.device_id)
@@ -351,7 +372,8 @@ async def _scenarios(
 def table(result: dict[str, Any]) -> str:
     """Measured against the goal (and the CouchDB protocol's figures) per scenario."""
     lines = [
-        f"sync on {result['database']}, {result['ids']} ids: grid {result['grid']}",
+        f"sync on {result['database']}, {result['ids']} ids, "
+        f"Accept-Encoding {result.get('accept_encoding', 'gzip')}: grid {result['grid']}",
         f"  {'scenario':<34} {'requests':>12} {'bytes':>18} {'2G seconds':>16}  rows",
         f"  {'':<34} {'ours/goal':>12} {'ours/goal':>18} {'ours/goal':>16}",
     ]
@@ -380,4 +402,6 @@ async def run(pg: bool = False, seed: int = 2021) -> list[dict[str, Any]]:
     kinds = ["sqlite", "postgresql"] if pg else ["sqlite"]
     results = [await run_one(kind, seed) for kind in kinds]
     results.append(await run_one("sqlite", seed, ids="ordered"))
+    # as a browser over HTTPS asks: brotli answers
+    results.append(await run_one("sqlite", seed, ids="ordered", accept_encoding="br, gzip"))
     return results

@@ -15,7 +15,6 @@ from litestar.enums import ScopeType
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -32,6 +31,7 @@ from server.deps import SESSIONMAKER, SETTINGS, close_unused_session, provide_se
 from server.errors import DomainError
 from server.http_errors import exception_handlers
 from server.sync.spec.collections import Registry
+from server.web.static import warm_static
 from server.web.templating import configure_templates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +59,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
     from server.web.pwa import ROUTES as pwa_routes
     from server.web.reminders import ROUTES as reminder_routes
     from server.web.routes import ROUTES as page_routes
+    from server.web.static import static_file
 
     return [
         *health_routes,
@@ -77,9 +78,7 @@ def _route_handlers() -> list[ControllerRouterHandler]:
         *activity_routes,
         *admin_routes,
         *pwa_routes,
-        create_static_files_router(
-            path="/static", directories=[STATIC_DIR], send_as_attachment=False
-        ),
+        static_file,
     ]
 
 
@@ -120,6 +119,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         # open pages hear of fever reports and alerts written by any process (PostgreSQL)
         listener = live.start_listener(settings.database_url)
+        # static files compressed (brotli 11, gzip) in the background, not on a request
+        warm_static()
         try:
             yield
         finally:

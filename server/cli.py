@@ -21,10 +21,11 @@ def _ensure_sqlite_dir(url: str) -> None:
 
 
 def cmd_migrate(settings: Settings, _args: argparse.Namespace) -> int:
-    from server.migrate import upgrade
+    from server.migrate import analyze_url, upgrade
 
     _ensure_sqlite_dir(settings.database_url)
     upgrade(settings.database_url)
+    asyncio.run(analyze_url(settings.database_url))
     print("database migrated to head")
     return 0
 

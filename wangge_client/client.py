@@ -45,6 +45,7 @@ class SyncClient(LocalStore):
         schema: int = SCHEMA_VERSION,
         protocol: int = PROTOCOL_VERSION,
         gzip_min_bytes: int = GZIP_MIN_BYTES,
+        accept_encoding: str = "gzip",
         now: Callable[[], int] = wall_ms,
         new_id: Callable[[], str] = uuid4,
         path: str = SYNC_PATH,
@@ -57,6 +58,7 @@ class SyncClient(LocalStore):
         self.schema = schema
         self.protocol = protocol
         self.gzip_min_bytes = gzip_min_bytes
+        self.accept_encoding = accept_encoding
         self.path = path
 
     # ---------------------------------------------------------------- sign-in
@@ -115,7 +117,7 @@ class SyncClient(LocalStore):
         """
         rebuilding = self.cursor is None
         batch, body = self._request(limit, pull, first)
-        raw, headers = encode_sync_body(body, self.token, self.gzip_min_bytes)
+        raw, headers = encode_sync_body(body, self.token, self.gzip_min_bytes, self.accept_encoding)
         response = await self.http.post(self.path, content=raw, headers=headers)
         summary = SyncSummary(
             status=response.status_code,

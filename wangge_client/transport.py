@@ -22,14 +22,19 @@ GZIP_MIN_BYTES = 256
 
 
 def encode_sync_body(
-    body: dict[str, Any], token: str, gzip_min_bytes: int = GZIP_MIN_BYTES
+    body: dict[str, Any],
+    token: str,
+    gzip_min_bytes: int = GZIP_MIN_BYTES,
+    accept_encoding: str = "gzip",
 ) -> tuple[bytes, dict[str, str]]:
-    """The bytes and headers of a sync request, gzipped from ``gzip_min_bytes`` on."""
+    """The bytes and headers of a sync request, gzipped from ``gzip_min_bytes`` on.
+    ``accept_encoding="br, gzip"`` asks for brotli answers (httpx inflates them when the
+    ``brotli`` package is installed)."""
     raw = msgspec.json.encode(body)
     headers = {
         "Authorization": f"Bearer {token}",
         "Content-Type": "application/json",
-        "Accept-Encoding": "gzip",
+        "Accept-Encoding": accept_encoding,
     }
     if len(raw) >= gzip_min_bytes:
         raw = gzip.compress(raw, compresslevel=6, mtime=0)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from server.accounts.models import User
 from server.areas.models import Area
+from server.areas.paths import in_subtree_path as in_subtree_path
 
 REFERENCE = frozenset({"areas", "facilities", "policies", "campaigns", "risk_areas"})
 LEDGER = frozenset({"households", "persons", "measures", "visits", "checks", "daily_reports"})
@@ -92,13 +93,6 @@ async def principal_for(session: AsyncSession, user: User) -> Principal:
 def subtree_area_ids_stmt(principal: Principal) -> Select[int]:
     """SELECT of the ids of every area in the principal's subtree (for IN clauses)."""
     return select(Area.id).where(in_subtree_path(Area.path, principal.area_path))
-
-
-def in_subtree_path(
-    path: ColumnElement[str] | InstrumentedAttribute[str], root_path: str
-) -> ColumnElement[bool]:
-    """An area path column lies under ``root_path`` (the one spelling of "the subtree")."""
-    return path.startswith(root_path, autoescape=True)
 
 
 def in_subtree(

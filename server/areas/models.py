@@ -18,8 +18,11 @@ class Area(Base):
     level: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(80))
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    # Materialised path "/1/4/17/": a subtree is one indexed prefix match.
-    path: Mapped[str] = mapped_column(String(255), index=True)
+    # Materialised path "/1/4/17/": a subtree is one indexed range (server/areas/paths.py).
+    # Compared bytewise on both databases: COLLATE "C" on PostgreSQL (SQLite's is BINARY).
+    path: Mapped[str] = mapped_column(
+        String(255).with_variant(String(255, collation="C"), "postgresql"), index=True
+    )
     lead_name: Mapped[str | None] = mapped_column(String(40))
     lead_phone: Mapped[str | None] = mapped_column(String(20))
     rev: Mapped[int] = mapped_column(BigInteger, index=True, default=0)

@@ -5,18 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from server.areas.models import Area
+from server.areas.paths import ancestor_ids, in_subtree_path, path_under
 
 
 async def area_trail(session: AsyncSession, area_path: str) -> list[str]:
     """Names from the root down to the area itself: 城市 > 县 > 镇 > 村 > 网格."""
     rows = await session.execute(
         select(Area.name)
-        .where(literal(area_path).startswith(Area.path))
+        .where(Area.id.in_(ancestor_ids(area_path)))
         .order_by(func.length(Area.path))
     )
     return [name for (name,) in rows.all()]
@@ -39,9 +40,8 @@ class Groups:
 
     @property
     def under(self) -> ColumnElement[bool]:
-        # a column-to-column prefix: each home lies under every group whose path starts it
-        under: ColumnElement[bool] = self.home.path.startswith(self.group.path)
-        return under
+        # a column-to-column range: each home lies under every group whose path starts it
+        return path_under(self.home.path, self.group.path)
 
 
 def groups_of(area_id: int) -> Groups:
@@ -72,7 +72,7 @@ async def area_ancestors(session: AsyncSession, area_path: str) -> list[ChildAre
     """The areas from the root down to the area itself (for a trail of links)."""
     rows = await session.execute(
         select(Area.id, Area.name, Area.level, Area.lead_name, Area.lead_phone, Area.path)
-        .where(literal(area_path).startswith(Area.path))
+        .where(Area.id.in_(ancestor_ids(area_path)))
         .order_by(func.length(Area.path))
     )
     return [ChildArea(*row) for row in rows.all()]
@@ -96,7 +96,7 @@ async def areas_under(
     rows = await session.execute(
         select(Area.id, Area.name, Area.level, parent.name)
         .outerjoin(parent, parent.id == Area.parent_id)
-        .where(Area.path.startswith(root_path, autoescape=True), Area.level.in_(levels))
+        .where(in_subtree_path(Area.path, root_path), Area.level.in_(levels))
         .order_by(Area.path)
         .limit(limit)
     )

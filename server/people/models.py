@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, SyncedRecord, utcnow
@@ -24,6 +24,8 @@ class Household(SyncedRecord, Base):
 
 class Person(SyncedRecord, Base):
     __tablename__ = "persons"
+    # the supervisor's "new high-risk arrivals": a range of created_at per category
+    __table_args__ = (Index("ix_persons_category_created_at", "category", "created_at"),)
 
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"), index=True)
     name: Mapped[str] = mapped_column(String(40))

@@ -6,7 +6,18 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, Float, ForeignKey, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, SyncedRecord, utcnow
@@ -45,6 +56,17 @@ class Measure(SyncedRecord, Base):
 
 class Check(SyncedRecord, Base):
     __tablename__ = "checks"
+    # a day's checks by measure and slot from the index alone (checks today, missed)
+    __table_args__ = (
+        Index(
+            "ix_checks_day_measure",
+            "check_date",
+            "measure_id",
+            "slot",
+            postgresql_where=text("deleted IS false"),
+            sqlite_where=text("deleted = 0"),
+        ),
+    )
 
     measure_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("measures.id"), index=True)
     person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("persons.id"), index=True)

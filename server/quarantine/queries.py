@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -142,25 +143,34 @@ async def tests_due(
     (:func:`server.quarantine.rules.tests_due`) needs each person's own dates.
     """
     today = local_today(now, timezone)
-    running = await session.execute(
-        select(Measure.id, Measure.start_date, Policy)
-        .join(Policy, Policy.id == Measure.policy_id)
-        .where(_running_on(today), in_subtree(Measure.area_id, principal))
-    )
-    plans = {
-        measure_id: schedule(
-            PolicyRule(
-                kind=policy.kind,
-                version=policy.version,
-                duration_days=policy.duration_days,
-                test_days=tuple(policy.test_days),
-                checks_per_day=policy.checks_per_day,
-                effective_from=policy.effective_from,
-            ),
-            start,
+    rules = {
+        policy.id: PolicyRule(
+            kind=policy.kind,
+            version=policy.version,
+            duration_days=policy.duration_days,
+            test_days=tuple(policy.test_days),
+            checks_per_day=policy.checks_per_day,
+            effective_from=policy.effective_from,
         )
-        for measure_id, start, policy in running.all()
+        for policy in (await session.execute(select(Policy))).scalars()
     }
+    running = await session.execute(
+        select(Measure.id, Measure.start_date, Measure.policy_id).where(
+            _running_on(today),
+            Measure.policy_id.is_not(None),
+            in_subtree(Measure.area_id, principal),
+        )
+    )
+    # a city has tens of thousands of measures but few (policy, start day) pairs
+    schedules: dict[tuple[int, date], Any] = {}
+    plans: dict[Any, Any] = {}
+    for measure_id, start, policy_id in running.all():
+        if policy_id not in rules:
+            continue
+        key = (policy_id, start)
+        if key not in schedules:
+            schedules[key] = schedule(rules[policy_id], start)
+        plans[measure_id] = schedules[key]
     if not plans:
         return 0
     taken: dict[object, list[date]] = defaultdict(list)
@@ -174,9 +184,10 @@ async def tests_due(
             in_subtree(Measure.area_id, principal),
         )
     )
-    for measure_id, sampled_at in samples.all():
+    zone = ZoneInfo(timezone)
+    for sampled_for, sampled_at in samples.all():
         if sampled_at is not None:  # the WHERE says so; the column type does not
-            taken[measure_id].append(local_today(sampled_at, timezone))
+            taken[sampled_for].append(sampled_at.astimezone(zone).date())
     return sum(
         1 for measure_id, plan in plans.items() if open_test_dates(plan, today, taken[measure_id])
     )

@@ -24,6 +24,7 @@ from server.areas.models import Area, Facility
 from server.config import Settings
 from server.db import make_engine, make_sessionmaker, transaction, utcnow
 from server.fever.models import FeverEvent, FeverReport
+from server.migrate import analyze
 from server.models import Base
 from server.people.models import Household, Person, RiskArea
 from server.quarantine.models import Check, Measure, Policy, Test
@@ -268,6 +269,7 @@ async def seed_demo(
             generated = time.perf_counter()
             await write_demo(session, demo, clock)
         written = time.perf_counter()
+        await analyze(engine)  # PostgreSQL: plans for the rows just loaded
         async with sessionmaker() as session:
             counts = await count_rows(session)
     finally:

@@ -3,10 +3,11 @@
 Two kinds, both carrying the scope version of the user they were made for:
 
 - feed ``F1.<scope>.<rev>``: every change up to and including ``rev`` has been delivered;
-- snapshot ``S1.<scope>.<hi>.<order>.<pos>.<after>``: a first sync in progress under the
-  fixed horizon ``hi``; ``order`` lists the collections (one base-36 digit each, indexes
-  into the registry), ``pos`` is the collection being sent and ``after`` the last id sent
-  in it (empty before the first).
+- snapshot ``S1.<scope>.<hi>.<order>.<pos>.<after>[.<left>]``: a first sync in progress
+  under the fixed horizon ``hi``; ``order`` lists the collections (one base-36 digit each,
+  indexes into the registry), ``pos`` is the collection being sent and ``after`` the last
+  id sent in it (empty before the first); ``left``, when present, the snapshot rows still
+  to come, counted once on the first page and carried down (the ``remaining`` estimate).
 
 Clients must treat cursors as opaque strings. Pure: standard library only.
 """
@@ -39,6 +40,8 @@ class SnapshotCursor:
     order: tuple[int, ...]
     pos: int
     after: str = ""
+    #: snapshot rows still to come after this position (None: not counted yet)
+    left: int | None = None
 
     @property
     def done(self) -> bool:
@@ -52,7 +55,8 @@ def encode(cursor: Cursor) -> str:
     if isinstance(cursor, FeedCursor):
         return f"F1.{cursor.scope}.{cursor.rev}"
     order = "".join(_DIGITS[i] for i in cursor.order)
-    return f"S1.{cursor.scope}.{cursor.hi}.{order}.{cursor.pos}.{cursor.after}"
+    text = f"S1.{cursor.scope}.{cursor.hi}.{order}.{cursor.pos}.{cursor.after}"
+    return text if cursor.left is None else f"{text}.{cursor.left}"
 
 
 def _int(text: str) -> int:
@@ -67,7 +71,7 @@ def decode(text: str) -> Cursor:
     parts = text.split(".")
     if parts[0] == "F1" and len(parts) == 3:
         return FeedCursor(scope=_int(parts[1]), rev=_int(parts[2]))
-    if parts[0] == "S1" and len(parts) == 6:
+    if parts[0] == "S1" and len(parts) in (6, 7):
         scope, hi, pos = _int(parts[1]), _int(parts[2]), _int(parts[4])
         if not parts[3] or any(c not in _DIGITS for c in parts[3]):
             raise CursorError("malformed cursor order")
@@ -76,7 +80,8 @@ def decode(text: str) -> Cursor:
             raise CursorError("malformed cursor order")
         if not _AFTER.match(parts[5]) or (pos == len(order) and parts[5]):
             raise CursorError("malformed cursor position")
-        return SnapshotCursor(scope=scope, hi=hi, order=order, pos=pos, after=parts[5])
+        left = _int(parts[6]) if len(parts) == 7 else None
+        return SnapshotCursor(scope, hi, order, pos, parts[5], left)
     raise CursorError("unknown cursor form")
 
 

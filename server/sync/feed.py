@@ -241,10 +241,11 @@ class Puller:
             page.extend(Entry(r[1], coll.name, r[0], r) for r in rows)
             budget -= len(rows)
         if pos < len(cur.order):
-            nxt = cursors.SnapshotCursor(cur.scope, cur.hi, cur.order, pos, after)
+            left = await self._left_after(cur, len(page), pos, after)
+            nxt = cursors.SnapshotCursor(cur.scope, cur.hi, cur.order, pos, after, left)
             result = PullResult(cursor=cursors.encode(nxt), more=True)
             await self._fill(result, page)
-            result.remaining = await self._count_snapshot(nxt)
+            result.remaining = left
             return result
         # The snapshot is complete: carry on with the feed after its horizon.
         if budget > 0 and new_hi > cur.hi:
@@ -261,6 +262,21 @@ class Puller:
         result.more = new_hi > cur.hi
         await self._fill(result, page)
         return result
+
+    async def _left_after(
+        self, cur: cursors.SnapshotCursor, sent: int, pos: int, after: str
+    ) -> int:
+        """Snapshot rows still to come after a page of ``sent`` rows: counted once, before
+        the first page (exact there), then carried in the cursor and decreased by what each
+        page sends, so a page never recounts the collections left (that cost rows² / page
+        size over a first sync). Rows deleted or moved out meanwhile make it an
+        overestimate that the last page ends (no ``remaining`` once ``more`` is false)."""
+        if cur.left is None and (cur.pos > 0 or cur.after):
+            # a cursor from before the count was carried: count what is left, once
+            nxt = cursors.SnapshotCursor(cur.scope, cur.hi, cur.order, pos, after)
+            return await self._count_snapshot(nxt)
+        total = cur.left if cur.left is not None else await self._count_snapshot(cur)
+        return max(0, total - sent)
 
     async def _count_snapshot(self, cur: cursors.SnapshotCursor) -> int:
         total = 0

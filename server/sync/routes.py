@@ -50,10 +50,10 @@ async def sync(
     sync_request, cursor = transport.parse_request(body, registry)
     # 5 to 11. one transaction (of its own: the engine retries it on a write conflict)
     answer = await engine.run(db, settings, registry, identity, sync_request, cursor, received)
-    content, gzipped = transport.encode_response(answer, request.headers.get("accept-encoding"))
+    content, encoding = transport.encode_response(answer, request.headers.get("accept-encoding"))
     headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
-    if gzipped:
-        headers["Content-Encoding"] = "gzip"
+    if encoding:
+        headers["Content-Encoding"] = encoding
     return Response(content, media_type="application/json", headers=headers)
 
 

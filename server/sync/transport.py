@@ -6,11 +6,11 @@ Everything here happens before the transaction: a request refused here wrote not
 
 from __future__ import annotations
 
-import gzip
 import zlib
 
 import msgspec
 
+from server.encoding import choose_encoding, compress
 from server.errors import BadInput, UpgradeRequired
 from server.i18n import gettext as _
 from server.json_body import decode_json, too_large
@@ -115,9 +115,20 @@ def parse_cursor(text: str | None, registry: Registry) -> cursors.Cursor | None:
     return cursor
 
 
-def encode_response(response: SyncResponse, accept_encoding: str | None) -> tuple[bytes, bool]:
-    """The answer's bytes, gzipped when the client accepts it and it is worth it."""
+#: brotli's quality for answers: made per request, so fast (5 is about gzip's time and
+#: 10 to 20 % smaller on the sync JSON); the static files use 11 (made once)
+BROTLI_ANSWER_QUALITY = 5
+
+
+def encode_response(
+    response: SyncResponse, accept_encoding: str | None
+) -> tuple[bytes, str | None]:
+    """The answer's bytes and their Content-Encoding: brotli when the client accepts it
+    (browsers do over HTTPS), else gzip, else plain; plain too when it is not worth it."""
     body = _encoder.encode(response)
-    if len(body) >= GZIP_MIN_BYTES and "gzip" in (accept_encoding or "").lower():
-        return gzip.compress(body, compresslevel=6, mtime=0), True
-    return body, False
+    if len(body) < GZIP_MIN_BYTES:
+        return body, None
+    encoding = choose_encoding(accept_encoding)
+    if encoding is None:
+        return body, None
+    return compress(body, encoding, quality=BROTLI_ANSWER_QUALITY), encoding

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.db import Base, SyncedRecord
@@ -28,6 +28,17 @@ class Campaign(Base):
 
 class Visit(SyncedRecord, Base):
     __tablename__ = "visits"
+    # coverage: "has a visit of the campaign found this household at home?" answered from
+    # the index alone (server/visits/queries.py coverage_per_area)
+    __table_args__ = (
+        Index(
+            "ix_visits_household_found",
+            "household_id",
+            "visited_at",
+            postgresql_where=text("deleted IS false AND outcome = 'visited'"),
+            sqlite_where=text("deleted = 0 AND outcome = 'visited'"),
+        ),
+    )
 
     household_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("households.id"), index=True)
     visited_at: Mapped[datetime] = mapped_column()

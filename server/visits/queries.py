@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
+from server.areas.paths import ancestor_ids
 from server.areas.queries import Groups
 from server.people.models import Household
 from server.people.rules import mask_phone
@@ -26,7 +26,7 @@ async def current_campaign(session: AsyncSession, area_path: str, now: datetime)
         select(Campaign)
         .join(Area, Area.id == Campaign.area_id)
         .where(
-            literal(area_path).startswith(Area.path),
+            Area.id.in_(ancestor_ids(area_path)),
             Campaign.starts_on <= now,
             or_(Campaign.ends_on.is_(None), Campaign.ends_on > now),
         )
@@ -82,39 +82,85 @@ class AreaCoverage:
     coverage: Coverage
 
 
+async def coverage_per_area(
+    session: AsyncSession, principal: Principal, campaign: Campaign | None
+) -> dict[int, Coverage]:
+    """Households and visited households by the area they are registered in (not rolled
+    up), for the principal's subtree: two GROUP BY area_id statements, no join of areas on
+    their paths. :func:`roll_up` turns them into the figures of any area above."""
+    live = and_(Household.deleted.is_(False), in_subtree(Household.area_id, principal))
+    totals = await session.execute(
+        select(Household.area_id, func.count(Household.id)).where(live).group_by(Household.area_id)
+    )
+    visited: dict[int, int] = {}
+    if campaign is not None:
+        # a semi-join (EXISTS): each household once, no DISTINCT over every visit
+        found = select(Visit.id).where(Visit.household_id == Household.id, _visited_in(campaign))
+        stmt = (
+            select(Household.area_id, func.count(Household.id))
+            .where(live, found.exists())
+            .group_by(Household.area_id)
+        )
+        visited = {int(a): int(n) for a, n in (await session.execute(stmt)).all()}
+    return {
+        int(aid): Coverage(total=int(n), visited=visited.get(int(aid), 0))
+        for aid, n in totals.all()
+    }
+
+
+def roll_up(per_area: dict[int, Coverage], paths: dict[int, str]) -> dict[int, Coverage]:
+    """Each area's figures summed into itself and every ancestor on its path (pure).
+    ``paths`` maps area ids to their materialised paths; areas missing from it count for
+    nobody."""
+    totals: dict[int, list[int]] = {}
+    for aid, cov in per_area.items():
+        path = paths.get(aid)
+        if path is None:
+            continue
+        for up in ancestor_ids(path):
+            cell = totals.setdefault(up, [0, 0])
+            cell[0] += cov.total
+            cell[1] += cov.visited
+    return {aid: Coverage(total=t, visited=v) for aid, (t, v) in totals.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageTree:
+    """Household coverage of the principal's own area and of every area of some levels
+    below it, from one pass over the households (:func:`coverage_tree`)."""
+
+    coverage: Coverage
+    by_level: dict[str, list[AreaCoverage]]
+
+
+async def coverage_tree(
+    session: AsyncSession,
+    principal: Principal,
+    levels: tuple[str, ...],
+    campaign: Campaign | None,
+) -> CoverageTree:
+    per_area = await coverage_per_area(session, principal, campaign)
+    areas = (
+        await session.execute(
+            select(Area.id, Area.name, Area.level, Area.path)
+            .where(in_subtree_path(Area.path, principal.area_path))
+            .order_by(Area.code)
+        )
+    ).all()
+    rolled = roll_up(per_area, {aid: path for aid, _, _, path in areas})
+    empty = Coverage(total=0, visited=0)
+    by_level: dict[str, list[AreaCoverage]] = {level: [] for level in levels}
+    for aid, name, level, _ in areas:
+        if level in by_level:
+            by_level[level].append(AreaCoverage(name, rolled.get(aid, empty)))
+    return CoverageTree(rolled.get(principal.area_id, empty), by_level)
+
+
 async def coverage_by_level(
     session: AsyncSession, principal: Principal, level: str, campaign: Campaign | None
 ) -> list[AreaCoverage]:
     """Household coverage of every area of `level` (town, village) in the subtree."""
-    group, home = aliased(Area), aliased(Area)
-    in_tree = and_(group.level == level, in_subtree_path(group.path, principal.area_path))
-    # a household counts for every group whose path prefixes its own area's path (a
-    # column-to-column prefix, not the principal's subtree, so not the guard's filter)
-    under_group = home.path.startswith(group.path)
-    base = (
-        select(group.id, func.count(func.distinct(Household.id)))
-        .join(home, under_group)
-        .join(Household, Household.area_id == home.id)
-        .where(in_tree, Household.deleted.is_(False))
-        .group_by(group.id)
-    )
-    totals = dict((await session.execute(base)).all())
-    visited: dict[int, int] = {}
-    if campaign is not None:
-        stmt = (
-            select(group.id, func.count(func.distinct(Visit.household_id)))
-            .join(home, under_group)
-            .join(Household, Household.area_id == home.id)
-            .join(Visit, Visit.household_id == Household.id)
-            .where(in_tree, Household.deleted.is_(False), _visited_in(campaign))
-            .group_by(group.id)
-        )
-        visited = dict((await session.execute(stmt)).all())
-    areas = await session.execute(select(group.id, group.name).where(in_tree).order_by(group.code))
-    return [
-        AreaCoverage(name, Coverage(total=totals.get(aid, 0), visited=visited.get(aid, 0)))
-        for aid, name in areas.all()
-    ]
+    return (await coverage_tree(session, principal, (level,), campaign)).by_level[level]
 
 
 async def coverage_by_group(

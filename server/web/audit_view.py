@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.deps import CurrentIdentity
-from server.accounts.guard import Principal, in_subtree
+from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.accounts.guards import reviewer
 from server.accounts.models import User
 from server.areas.models import Area
@@ -61,7 +61,7 @@ async def audit_entries(
     if user_id is not None:
         where.append(AuditEntry.user_id == user_id)
     if area_path is not None:
-        where.append(Area.path.startswith(area_path, autoescape=True))
+        where.append(in_subtree_path(Area.path, area_path))
     if record:
         where.append(AuditEntry.entity_id == record)
     if since is not None:

@@ -46,7 +46,7 @@ from server.reports.queries import DailyReports, daily_reports_today, grid_repor
 from server.sync.queries import pending_conflicts
 from server.timeutil import local_today
 from server.visits.models import Campaign
-from server.visits.queries import AreaCoverage, Coverage, coverage_by_level, current_campaign
+from server.visits.queries import AreaCoverage, Coverage, coverage_tree, current_campaign
 from server.visits.queries import household_coverage as coverage_of
 from server.web.alerts import BOX_ROLES, alerts_box
 
@@ -205,12 +205,14 @@ async def supervisor_home(
 ) -> SupervisorHome:
     today = local_today(now, settings.timezone)
     campaign = await current_campaign(session, principal.area_path, now)
+    # one pass over the households, rolled up the area tree (not one scan per figure)
+    tree = await coverage_tree(session, principal, (AreaLevel.TOWN, AreaLevel.VILLAGE), campaign)
     return SupervisorHome(
         area_id=principal.area_id,
         campaign=campaign,
-        coverage=await coverage_of(session, principal, campaign),
-        by_town=await coverage_by_level(session, principal, AreaLevel.TOWN, campaign),
-        by_village=await coverage_by_level(session, principal, AreaLevel.VILLAGE, campaign),
+        coverage=tree.coverage,
+        by_town=tree.by_level[AreaLevel.TOWN],
+        by_village=tree.by_level[AreaLevel.VILLAGE],
         reports=await daily_reports_today(session, principal, today),
         checks=await checks_today(session, principal, today),
         missed=await missed_checks_on(session, principal, today - timedelta(days=1)),

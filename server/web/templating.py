@@ -16,6 +16,7 @@ from server.config import Settings
 from server.labels import GROUPS, label
 from server.people.rules import mask_id_number, mask_phone
 from server.timeutil import format_local
+from server.web.static import static_url
 
 
 def configure_templates(engine: JinjaTemplateEngine, settings: Settings) -> None:
@@ -26,6 +27,8 @@ def configure_templates(engine: JinjaTemplateEngine, settings: Settings) -> None
         gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
     )
     env.globals["app_version"] = __version__
+    # /static/<file>?v=<content hash>: cached for a year, a changed file gets a new URL
+    env.globals["static_url"] = static_url
     env.globals["timezone"] = settings.timezone
     env.globals["get_locale"] = i18n.get_locale
     env.globals["html_lang"] = lambda: i18n.HTML_LANG[i18n.get_locale()]
