@@ -35,7 +35,7 @@ from sqlalchemy import Column, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from devkit.databases import create_pg_database, drop_pg_database
-from server.config import Settings
+from server.config import DEFAULT_TIMEZONE, Settings
 from server.db import make_engine, make_sessionmaker, transaction
 from server.migrate import upgrade
 from server.seed import load as seed_load
@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PG_SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432"
 SUPERVISOR = "13800000004"
-TIMEZONE = "Asia/Shanghai"
+TIMEZONE = DEFAULT_TIMEZONE
 #: persons ≈ 13.4k per 3 towns × 8 villages (150 households a village)
 SIZES: dict[str, Scale] = {
     "13k": Scale(),
