@@ -73,9 +73,10 @@ def _row(area: int, author: int, at: datetime, rev: int) -> dict[str, Any]:
     }
 
 
-async def populate(url: str, grids: int) -> list[dict[str, Any]]:
+async def populate(url: str, grids: int, reader: bool = False) -> list[dict[str, Any]]:
     """One county, ``grids`` grids, a worker with a device in each; the devices' tokens,
-    grid ids and their measures/households (what a writer's checks and visits name)."""
+    grid ids and their measures/households (what a writer's checks and visits name).
+    ``reader``: one more entry last, a supervisor of the village (all the grids)."""
     engine = make_engine(url)
     db = make_sessionmaker(engine)
     now = datetime.now(UTC)
@@ -201,6 +202,28 @@ async def populate(url: str, grids: int) -> list[dict[str, Any]]:
                     mine["hh"].append(str(hh["id"]))
                     mine["measures"].append((str(measure["id"]), str(person["id"])))
                 out.append(mine)
+            if reader:
+                uid = grids + 1
+                users.append(
+                    {
+                        "id": uid,
+                        "phone": f"139{uid:08d}",
+                        "name": "supervisor",
+                        "role": "supervisor",
+                        "area_id": 4,
+                        "password_hash": pw,
+                    }
+                )
+                token = new_token()
+                devices.append(
+                    {
+                        "id": uuid.uuid4(),
+                        "user_id": uid,
+                        "name": "reader",
+                        "token_hash": hash_token(token),
+                    }
+                )
+                out.append({"token": token, "grid": 4, "measures": [], "hh": []})
             await session.execute(insert(User), users)
             await session.execute(insert(Device), devices)
             await session.execute(insert(Household), households)

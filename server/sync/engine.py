@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import random
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -45,6 +47,9 @@ log = logging.getLogger("wangge.sync")
 #: Whole-request attempts when the database reports a conflicting write (a unique key
 #: taken by a concurrent sync, a deadlock): the batch is redone from scratch.
 ATTEMPTS = 3
+#: Tests only (tests/integration/test_sync_processes.py): a random pause of up to this
+#: long between stamping revs and committing, so late commits are common.
+STAMP_PAUSE_S = float(os.environ.get("WANGGE_TEST_STAMP_PAUSE_MS", "0")) / 1000
 #: A sync that writes nothing rewrites an unchanged device row at most this often.
 BOOKKEEPING_EVERY = timedelta(seconds=30)
 #: ... or when its measured clock offset moved by more than this.
@@ -146,6 +151,8 @@ async def _run(
         # Stamp: the counter's lock from here to the commit, real revs in rev order.
         await alloc.flush()
         finalize(batch, results)
+        if STAMP_PAUSE_S:  # tests only: widen the window between the stamp and the commit
+            await asyncio.sleep(random.uniform(0, STAMP_PAUSE_S))
     # 9. The pull.
     response = SyncResponse(
         protocol=PROTOCOL_VERSION,
