@@ -484,7 +484,8 @@ async def one(config: str, k: int, seconds: float, warmup: float) -> dict[str, A
     async with fresh_database(kind) as url:
         grids = await populate(url, k + 1)
         with tempfile.TemporaryDirectory() as tmp:
-            log = Path(tmp) / "server.log"
+            keep = os.environ.get("WANGGE_LOAD_LOG")  # keep the server's log there
+            log = Path(keep) if keep else Path(tmp) / "server.log"
             async with server(url, workers, log) as base:
                 figures = await drive(base, grids, seconds, warmup)
     return {"config": config, "database": kind, "processes": workers, **figures}

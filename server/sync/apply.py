@@ -146,27 +146,50 @@ async def prefetch(b: Batch, mutations: list[Mutation]) -> None:
     are read and share-locked when a mutation reaches them."""
     ids: set[uuid.UUID] = set()
     targets: dict[str, set[uuid.UUID]] = {}
+    refs: dict[str, set[Any]] = {}
+    registry = b.w.registry
     for m in mutations:
         try:
             ids.add(uuid.UUID(m.id))
         except ValueError:
             continue
-        if m.col not in b.w.registry:
+        if m.col not in registry:
             continue
-        coll = b.w.registry[m.col]
+        coll = registry[m.col]
         if coll.schema is None or coll.int_ids:
             continue
         try:
             targets.setdefault(coll.name, set()).add(record_id(m.rid))
         except Rejected:
             continue
+        for ref in coll.refs if m.op == "put" else ():
+            value = _ref_key(registry[ref.collection], m.data.get(ref.field))
+            if value is not None:
+                refs.setdefault(ref.collection, set()).add(value)
     b.replays = dict.fromkeys(ids)
     if ids:
         rows = await b.w.session.execute(select(SyncMutation).where(SyncMutation.id.in_(ids)))
         for stored in rows.scalars():
             b.replays[stored.id] = stored
     for name in sorted(targets):
-        await b.w.load_many(b.w.registry[name], sorted(targets[name]))
+        await b.w.load_many(registry[name], sorted(targets[name]))
+    for name in sorted(refs):
+        wanted = refs[name] - targets.get(name, set())
+        if wanted:
+            await b.w.load_many(registry[name], sorted(wanted), share=True)
+
+
+def _ref_key(target: Collection, value: Any) -> Any:
+    """A reference's value as the record's key, or None when it cannot be one (the
+    mutation is refused later, one by one, with its proper code)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if target.int_ids:
+        return value if isinstance(value, int) and 0 < value < 2**31 else None
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def finalize(b: Batch, results: list[MutationResult]) -> None:

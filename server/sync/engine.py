@@ -182,12 +182,16 @@ async def _pull(
     response: SyncResponse,
 ) -> None:
     # 9.1 the horizon: every rev up to the committed last_rev (ours included) is final.
-    # (columns, not the ORM object: the allocator updates the row with plain UPDATEs)
+    # (columns, not the ORM object: the allocator updates the row with plain UPDATEs; a
+    # batch that stamped revs holds the counter and knows it already)
     state = (
-        await session.execute(
-            select(SyncState.last_rev, SyncState.horizon_rev).where(SyncState.id == 1)
-        )
-    ).first()
+        batch.w.alloc.state
+        or (
+            await session.execute(
+                select(SyncState.last_rev, SyncState.horizon_rev).where(SyncState.id == 1)
+            )
+        ).first()
+    )
     hi, horizon = (int(state[0]), int(state[1])) if state else (0, 0)
     limit = min(request.limit or settings.sync_page_size, settings.sync_page_size, MAX_PAGE)
     puller = Puller(session, principal, batch.w.registry, batch.suppressed)

@@ -73,18 +73,19 @@ class Writer:
             self._locks[key] = "share" if share else "update"
         return record
 
-    async def load_many(self, coll: Collection, ids: list[Any]) -> None:
-        """Read (and on PostgreSQL lock FOR UPDATE, in id order) the records ``ids`` in one
-        query; later ``load`` calls find them without a query."""
+    async def load_many(self, coll: Collection, ids: list[Any], *, share: bool = False) -> None:
+        """Read (and on PostgreSQL lock FOR UPDATE, or FOR SHARE, in id order) the records
+        ``ids`` in one query; later ``load`` calls find them without a query (the session
+        keeps them: see RevAllocator)."""
         model = coll.model
         stmt = select(model).where(model.id.in_(ids)).order_by(model.id)
         if self.row_locks:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update(read=share)
         found = {r.id for r in (await self.session.execute(stmt)).scalars()}
         for rid in ids:
             key = (coll.name, rid)
             if rid in found:
-                self._locks[key] = "update"
+                self._locks[key] = "share" if share else "update"
             else:
                 self._absent.add(key)
 

@@ -57,6 +57,9 @@ class RevAllocator:
         #: every object the session held while provisional revs were out: the identity
         #: map is weak, and a flushed row nobody refers to would leave it unstamped
         self._seen: list[Any] = []
+        #: (last_rev, horizon_rev) as this transaction's stamp left them (it holds the
+        #: counter until commit, so they are what a pull now reads); None before
+        self.state: tuple[int, int] | None = None
         if late:
             sync = session.sync_session
             event.listen(sync, "after_attach", self._hold)
@@ -119,19 +122,24 @@ class RevAllocator:
         if self._count == 0 or self._base is not None:
             return
         n = self._count
+        # On the connection, not the session: the session would flush the batch's new
+        # rows first, with provisional revs, and they would need an UPDATE each after.
+        conn = await self.session.connection()
         row = (
-            await self.session.execute(
+            await conn.execute(
                 update(SyncState)
                 .where(SyncState.id == 1)
                 .values(last_rev=SyncState.last_rev + n)
-                .returning(SyncState.last_rev)
+                .returning(SyncState.last_rev, SyncState.horizon_rev)
             )
         ).first()
         if row is None:
             self.session.add(SyncState(id=1, last_rev=n, horizon_rev=0))
             self._base = 0
+            self.state = (n, 0)
         else:
             self._base = int(row[0]) - n
+            self.state = (int(row[0]), int(row[1]))
         self._rewrite()
         await self.session.flush()
 
