@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import importlib.util
 import inspect
 import json
 import platform
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pg", action="store_true", help="also run the sync bench on PostgreSQL")
     parser.add_argument("--no-pwa", action="store_true", help="skip the PWA benchmark")
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--no-load", action="store_true", help="skip the load generator")
+    parser.add_argument("--quick", action="store_true", help="load generator: K = 10, 50 only")
     args = parser.parse_args(argv)
 
     started = datetime.now(UTC)
@@ -62,12 +65,18 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in pwa.items():
             print(f"  {key:<32} {value}")
 
+    # The load generator (bench/load.py): writes bench/results/load_<stamp>.json itself.
+    load: dict[str, Any] = {"skipped": "--no-load"}
+    if not args.no_load and importlib.util.find_spec("bench.load") is not None:
+        load = importlib.import_module("bench.load").run(quick=args.quick)
+
     figures = {
         "started": started.isoformat(),
         "machine": {"python": sys.version.split()[0], "platform": platform.platform()},
         "link": {"name": "2G", "rtt_ms": 300, "kbit_s": 250, "handshakes": "not counted"},
         "sync": sync_results,
         "pwa": pwa,
+        "load": load,
     }
     RESULTS.mkdir(exist_ok=True)
     text = json.dumps(figures, ensure_ascii=False, indent=2, default=str)

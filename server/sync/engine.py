@@ -6,11 +6,13 @@ they authenticated."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
 import uuid
-from collections.abc import Awaitable, Callable
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -79,7 +81,7 @@ async def run(
     writes = bool(request.mutations) or (request.pull and caller.principal.role in AUDITED_READERS)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            async with transaction(db, read_only=not writes) as session:
+            async with _one_writer(db, writes), transaction(db, read_only=not writes) as session:
                 response, device = await _run(
                     session, settings, registry, caller, request, cursor, received, writes
                 )
@@ -101,6 +103,26 @@ async def run(
         else:
             deferred.append(job)
     return response
+
+
+_SQLITE_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextlib.asynccontextmanager
+async def _one_writer(db: async_sessionmaker[AsyncSession], writes: bool) -> AsyncIterator[None]:
+    """SQLite has one writer: writing syncs of this process queue here, in memory, rather
+    than each holding a pooled connection while BEGIN IMMEDIATE waits; syncs that only
+    read pass by and always find a connection."""
+    bind = db.kw.get("bind")
+    if not writes or bind is None or bind.dialect.name != "sqlite":
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    lock = _SQLITE_WRITERS.setdefault(loop, asyncio.Lock())
+    async with lock:
+        yield
 
 
 def _unreachable(exc: SQLAlchemyError) -> bool:
