@@ -31,7 +31,7 @@ from server.accounts.auth import Identity, device_revoked
 from server.accounts.guard import AUDITED_READERS, Principal
 from server.accounts.models import Device
 from server.config import Settings
-from server.db import transaction
+from server.db import POOL_OVERFLOW, POOL_SIZE, transaction
 from server.errors import ConflictError, Unavailable
 from server.i18n import gettext as _
 from server.sync import cursor as cursors
@@ -105,23 +105,35 @@ async def run(
     return response
 
 
-_SQLITE_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
 )
+#: PostgreSQL: pooled connections a process keeps free of writers, for syncs that only read.
+READERS_RESERVE = 8
+
+
+def writer_slots(dialect: str) -> int:
+    """How many writing syncs of one process may hold a database connection at once."""
+    if dialect == "sqlite":
+        return 1  # one writer anyway: the rest wait here instead of in BEGIN IMMEDIATE
+    return max(1, POOL_SIZE + POOL_OVERFLOW - READERS_RESERVE)
 
 
 @contextlib.asynccontextmanager
 async def _one_writer(db: async_sessionmaker[AsyncSession], writes: bool) -> AsyncIterator[None]:
-    """SQLite has one writer: writing syncs of this process queue here, in memory, rather
-    than each holding a pooled connection while BEGIN IMMEDIATE waits; syncs that only
-    read pass by and always find a connection."""
+    """Writing syncs of this process beyond ``writer_slots`` queue here, in memory, rather
+    than on the connection pool (or, on SQLite, each holding a connection while
+    BEGIN IMMEDIATE waits): syncs that only read pass by and always find a connection."""
     bind = db.kw.get("bind")
-    if not writes or bind is None or bind.dialect.name != "sqlite":
+    if not writes or bind is None:
         yield
         return
-    loop = asyncio.get_running_loop()
-    lock = _SQLITE_WRITERS.setdefault(loop, asyncio.Lock())
-    async with lock:
+    gates = _WRITERS.setdefault(asyncio.get_running_loop(), {})
+    name = bind.dialect.name
+    gate = gates.get(name)
+    if gate is None:
+        gate = gates[name] = asyncio.Semaphore(writer_slots(name))
+    async with gate:
         yield
 
 
