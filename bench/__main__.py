@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import importlib.util
 import inspect
 import json
 import platform
@@ -32,7 +33,7 @@ from bench import city, plot, pouch, sync_bench
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def run_load() -> dict[str, Any]:
+def run_load(quick: bool = False) -> dict[str, Any]:
     """bench/load.py (the load generator) when it exists: ``run(quick=False) -> dict``."""
     try:
         load = importlib.import_module("bench.load")
@@ -40,7 +41,7 @@ def run_load() -> dict[str, Any]:
         if exc.name != "bench.load":
             raise
         return {"skipped": "bench/load.py is not there (the load generator)"}
-    result = load.run()
+    result = load.run(quick=quick)
     if inspect.isawaitable(result):
         result = asyncio.run(result)  # type: ignore[arg-type]
     return result if isinstance(result, dict) else {"result": result}
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-load", action="store_true", help="skip the load generator")
     parser.add_argument("--no-pages", action="store_true", help="skip the 13k page bench")
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--quick", action="store_true", help="load generator: K = 10, 50 only")
     args = parser.parse_args(argv)
 
     started = datetime.now(UTC)
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 
     couch = {"skipped": "--no-pouch"} if args.no_pouch else asyncio.run(pouch.run(args.seed))
     print(f"pouchdb (bench/pouch.py): {json.dumps(couch, default=str)}")
-    load = {"skipped": "--no-load"} if args.no_load else run_load()
+    load = {"skipped": "--no-load"} if args.no_load else run_load(args.quick)
     print(f"load generator (bench/load.py): {json.dumps(load, default=str)[:2000]}")
     pages = {"skipped": "--no-pages"} if args.no_pages else run_pages()
     if "skipped" not in pages:

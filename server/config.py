@@ -47,6 +47,8 @@ SETTINGS_DOC: dict[str, str] = {
     "WANGGE_SESSION_IDLE_HOURS": "a page session unused this long ends (default 12)",
     "WANGGE_DEVICE_IDLE_DAYS": "a device token unused this long stops working (default 90)",
     "WANGGE_HSTS_SECONDS": "max-age of Strict-Transport-Security; 0 (default) sends none",
+    "WANGGE_DB_POOL_SIZE": "PostgreSQL connections each server process keeps open (default 20)",
+    "WANGGE_DB_POOL_OVERFLOW": "extra PostgreSQL connections a process may open in a burst (20)",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -96,9 +97,29 @@ def make_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _configure_sqlite(engine)
         return engine
-    engine = create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # PostgreSQL only (SQLite's pool takes no size): per process, POOL_SIZE connections
+    # kept and POOL_OVERFLOW more under a burst. Writers hold a connection while they wait
+    # for a record's row lock; idle syncs need one too, so the pool is sized well above the
+    # writers one process runs at once (README, "Running on PostgreSQL with several
+    # processes": processes x (size + overflow) must stay below max_connections).
+    engine = create_async_engine(
+        url,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+        pool_timeout=30,
+        pool_pre_ping=True,
+        query_cache_size=2000,
+    )
     _translate_refused_connections(engine)
     return engine
+
+
+#: PostgreSQL pool per process (WANGGE_DB_POOL_SIZE / WANGGE_DB_POOL_OVERFLOW override).
+POOL_SIZE = int(os.environ.get("WANGGE_DB_POOL_SIZE", "20"))
+POOL_OVERFLOW = int(os.environ.get("WANGGE_DB_POOL_OVERFLOW", "20"))
+#: Connection execution option: this transaction only reads (SQLite: a deferred BEGIN,
+#: which does not take the write lock and so never waits behind a writer).
+READ_ONLY = "wangge_read_only"
 
 
 def _translate_refused_connections(engine: AsyncEngine) -> None:
@@ -130,7 +151,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A read transaction (WAL: readers never block on the writer) takes no lock.
+        read = conn.get_execution_options().get(READ_ONLY, False)
+        conn.exec_driver_sql("BEGIN" if read else "BEGIN IMMEDIATE")
 
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -139,8 +162,16 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 @asynccontextmanager
 async def transaction(
-    sessionmaker: async_sessionmaker[AsyncSession],
+    sessionmaker: async_sessionmaker[AsyncSession], *, read_only: bool = False
 ) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commits on success, rolls back on any error."""
+    """One unit of work: commits on success, rolls back on any error. ``read_only``: the
+    transaction writes nothing (on SQLite it then takes no write lock)."""
     async with sessionmaker() as session, session.begin():
+        if read_only:
+            await begin_read(session)
         yield session
+
+
+async def begin_read(session: AsyncSession) -> None:
+    """Start the session's transaction as a read transaction (before its first query)."""
+    await session.connection(execution_options={READ_ONLY: True})

@@ -22,7 +22,7 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, FormMultiDict
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +32,7 @@ from server.accounts.guard import Principal, principal_for
 from server.accounts.models import Device, User
 from server.accounts.passwords import hash_token
 from server.config import Settings
-from server.db import utcnow
+from server.db import begin_read, utcnow
 from server.deps import request_session
 from server.errors import Forbidden, Unauthorized, Unavailable
 from server.http_errors import wants_json
@@ -193,13 +193,25 @@ class Identity:
     device: Device | None = None
 
 
-async def token_identity(session: AsyncSession, token: str) -> Identity:
-    """The identity of a bearer token; raises Unauthorized (see device_from_token)."""
+async def token_identity(session: AsyncSession, token: str, *, touch: bool = True) -> Identity:
+    """The identity of a bearer token; raises Unauthorized (see device_from_token).
+    ``touch``: mark the device used when due (else the caller does, see ``identify``)."""
     user, device = await device_from_token(session, token)
-    now = utcnow()
-    if lifetimes.due_for_touch(device.last_seen_at, now, lifetimes.DEVICE_TOUCH_EVERY):
-        device.last_seen_at = now  # an API call is a use too (committed with the identity read)
+    if touch and _touch_due(device):
+        device.last_seen_at = utcnow()  # an API call is a use too (committed with the read)
     return Identity(user, await principal_for(session, user), device)
+
+
+def _touch_due(device: Device) -> bool:
+    return lifetimes.due_for_touch(device.last_seen_at, utcnow(), lifetimes.DEVICE_TOUCH_EVERY)
+
+
+async def _touch(session: AsyncSession, device: Device) -> None:
+    """Mark a device used, in a short write transaction of its own."""
+    async with session.begin():
+        await session.execute(
+            update(Device).where(Device.id == device.id).values(last_seen_at=utcnow())
+        )
 
 
 async def _read_identity(session: AsyncSession, connection: AnyConnection) -> Identity | None:
@@ -230,6 +242,15 @@ async def identify(connection: AnyConnection) -> Identity | None:
     try:
         if session.in_transaction():
             identity = await _read_identity(session, connection)
+        elif (token := bearer_token(connection)) is not None:
+            # A token is read in a read transaction (SQLite: no write lock, so a sync never
+            # waits behind writers to learn who is calling); the hourly "used" mark is a
+            # short write of its own.
+            async with session.begin():
+                await begin_read(session)
+                identity = await token_identity(session, token, touch=False)
+            if identity.device is not None and _touch_due(identity.device):
+                await _touch(session, identity.device)
         else:
             async with session.begin():
                 identity = await _read_identity(session, connection)

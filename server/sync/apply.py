@@ -61,6 +61,9 @@ class Batch:
     #: (collection, id, rev) of writes the device already knows: left out of ``changes``
     suppressed: set[tuple[str, str, int]] = field(default_factory=set)
     _echo_rev: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: idempotency records of this batch's mutation ids, read in one query (prefetch)
+    #: and kept up to date as the batch records its own
+    replays: dict[uuid.UUID, SyncMutation | None] | None = None
 
     @property
     def device_id(self) -> uuid.UUID | None:
@@ -80,7 +83,10 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
         return MutationResult(
             id=m.id, status="rejected", code="invalid", field="id", message=bad_id()
         )
-    stored = await b.w.session.get(SyncMutation, mid)
+    if b.replays is not None and mid in b.replays:
+        stored = b.replays[mid]
+    else:
+        stored = await b.w.session.get(SyncMutation, mid)
     if stored is not None:
         # Another user's id, or the id of another change (a client reusing ids): answering
         # the stored outcome would confirm a change that was never applied.
@@ -104,32 +110,97 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
             id=m.id, status="rejected", code=r.code, message=r.message, field=r.field
         )
     # 8.9 the idempotency record, in the same transaction as the effect; kept for every
-    # mutation (rejected ones too): it is the change log of device edits.
-    b.w.session.add(
-        SyncMutation(
-            id=mid,
-            device_id=b.device_id,
-            user_id=b.user.id,
-            collection=m.col,
-            # a new reference row is numbered by the server: the log names its number
-            record_id=clean(m.rid or str((result.set or {}).get("id", "")), 40),
-            op=m.op,
-            status=result.status,
-            code=result.code,
-            message=clean(result.message or "", 300) or None,
-            rev=result.rev,
-            hlc=clean(m.hlc, 40),
-            device_time=datetime.fromtimestamp(m.at / 1000, UTC),
-            received_at=b.w.now,
-            payload=msgspec.to_builtins(m.data),
-            conflicts=result.conflicts,
-            held=result.held,
-            field=result.field,
-            filled=result.set,
-        )
+    # mutation (rejected ones too): it is the change log of device edits. Written with the
+    # batch's other rows at the stamp (one multi-row INSERT), not flushed one by one.
+    record = SyncMutation(
+        id=mid,
+        device_id=b.device_id,
+        user_id=b.user.id,
+        collection=m.col,
+        # a new reference row is numbered by the server: the log names its number
+        record_id=clean(m.rid or str((result.set or {}).get("id", "")), 40),
+        op=m.op,
+        status=result.status,
+        code=result.code,
+        message=clean(result.message or "", 300) or None,
+        rev=result.rev,
+        hlc=clean(m.hlc, 40),
+        device_time=datetime.fromtimestamp(m.at / 1000, UTC),
+        received_at=b.w.now,
+        payload=msgspec.to_builtins(m.data),
+        conflicts=result.conflicts,
+        held=result.held,
+        field=result.field,
+        filled=result.set,
     )
-    await b.w.session.flush()
+    b.w.session.add(record)
+    if b.replays is not None:
+        b.replays[mid] = record
     return result
+
+
+async def prefetch(b: Batch, mutations: list[Mutation]) -> None:
+    """Read what a batch needs in a few queries: the idempotency records of its mutation
+    ids (one query) and the records its mutations change, one query per collection, locked
+    (``SELECT ... FOR UPDATE`` on PostgreSQL) in a fixed order (collection, id) so two
+    batches never wait on each other in a cycle. Records named by the data (references)
+    are read and share-locked when a mutation reaches them."""
+    ids: set[uuid.UUID] = set()
+    targets: dict[str, set[uuid.UUID]] = {}
+    refs: dict[str, set[Any]] = {}
+    registry = b.w.registry
+    for m in mutations:
+        try:
+            ids.add(uuid.UUID(m.id))
+        except ValueError:
+            continue
+        if m.col not in registry:
+            continue
+        coll = registry[m.col]
+        if coll.schema is None or coll.int_ids:
+            continue
+        try:
+            targets.setdefault(coll.name, set()).add(record_id(m.rid))
+        except Rejected:
+            continue
+        for ref in coll.refs if m.op == "put" else ():
+            value = _ref_key(registry[ref.collection], m.data.get(ref.field))
+            if value is not None:
+                refs.setdefault(ref.collection, set()).add(value)
+    b.replays = dict.fromkeys(ids)
+    if ids:
+        rows = await b.w.session.execute(select(SyncMutation).where(SyncMutation.id.in_(ids)))
+        for stored in rows.scalars():
+            b.replays[stored.id] = stored
+    for name in sorted(targets):
+        await b.w.load_many(registry[name], sorted(targets[name]))
+    for name in sorted(refs):
+        wanted = refs[name] - targets.get(name, set())
+        if wanted:
+            await b.w.load_many(registry[name], sorted(wanted), share=True)
+
+
+def _ref_key(target: Collection, value: Any) -> Any:
+    """A reference's value as the record's key, or None when it cannot be one (the
+    mutation is refused later, one by one, with its proper code)."""
+    if value is None or isinstance(value, bool):
+        return None
+    if target.int_ids:
+        return value if isinstance(value, int) and 0 < value < 2**31 else None
+    try:
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def finalize(b: Batch, results: list[MutationResult]) -> None:
+    """After the stamp: the results and the echo notes carry the real revs."""
+    final = b.w.alloc.final
+    for result in results:
+        if result.rev is not None:
+            result.rev = final(result.rev)
+    b.suppressed = {(c, i, final(rev)) for c, i, rev in b.suppressed}
+    b._echo_rev = {key: final(rev) for key, rev in b._echo_rev.items()}
 
 
 def _same_mutation(stored: SyncMutation, m: Mutation) -> bool:
@@ -212,7 +283,7 @@ async def _resolve_refs(
         if value is None:
             continue
         target_coll = b.w.registry[ref.collection]
-        target = await b.w.load(target_coll, value)
+        target = await b.w.load(target_coll, value, share=True)
         if target is None or getattr(target, "deleted", False):
             raise Rejected(
                 "bad_reference",
@@ -278,12 +349,12 @@ async def _insert(
     outcome = Outcome("applied", rev)
     if coll.hooks.before_insert is not None:
         outcome.add(await coll.hooks.before_insert(ctx, record, data))
-    b.w.session.add(record)
+    b.w.add(coll, record)
     if not coll.own_area:
         filled["area_id"] = area
     outcome.filled = {name: value for name, value in filled.items() if name in coll.cols}
     if coll.hooks.after_insert is not None:
-        await b.w.session.flush()
+        # (a hook that queries flushes the batch first: autoflush)
         outcome.add(await coll.hooks.after_insert(ctx, record))
     # What the server added (a derived area, defaults) travels in the result's ``set``;
     # values a hook computes from the data (a fever report's clock) need the row.

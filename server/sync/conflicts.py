@@ -84,7 +84,7 @@ def _writer(
     session: AsyncSession, principal: Principal, registry: Registry, now: datetime
 ) -> Writer:
     ms = int(now.timestamp() * 1000)
-    return Writer(session, RevAllocator(session), principal, now, ms, registry)
+    return Writer(session, RevAllocator(session, late=True), principal, now, ms, registry)
 
 
 async def list_conflicts(
@@ -198,7 +198,7 @@ async def decide(
 ) -> DecisionResult:
     _require_reviewer(principal)
     w = _writer(session, principal, registry, now)
-    await w.alloc.lock()  # lock order: the rev counter, then the rows it guards
+    # The conflict and its record are row-locked; revs are stamped at the end (revs.py).
     conflict = await _load(w, conflict_id, lock=True)
     if conflict.status not in OPEN:
         raise ConflictError(_("This conflict was already decided."), code="already_resolved")
@@ -246,7 +246,7 @@ async def decide(
     )
     await w.alloc.flush()
     await session.flush()
-    return DecisionResult(conflict=out(conflict), rev=rev)
+    return DecisionResult(conflict=out(conflict), rev=w.alloc.final_opt(rev))
 
 
 async def _area_after(

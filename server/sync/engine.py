@@ -6,10 +6,17 @@ they authenticated."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from datetime import datetime
+import os
+import random
+import uuid
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
+from functools import partial
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -21,15 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server import i18n
 from server.accounts.auth import Identity, device_revoked
-from server.accounts.guard import Principal
+from server.accounts.guard import AUDITED_READERS, Principal
 from server.accounts.models import Device
 from server.config import Settings
-from server.db import transaction
+from server.db import POOL_OVERFLOW, POOL_SIZE, transaction
 from server.errors import ConflictError, Unavailable
 from server.i18n import gettext as _
 from server.sync import cursor as cursors
 from server.sync import pull_audit
-from server.sync.apply import Batch, process
+from server.sync.apply import Batch, finalize, prefetch, process
 from server.sync.feed import Puller, PullResult, snapshot_order
 from server.sync.models import SyncState
 from server.sync.records import Writer
@@ -42,6 +49,13 @@ log = logging.getLogger("wangge.sync")
 #: Whole-request attempts when the database reports a conflicting write (a unique key
 #: taken by a concurrent sync, a deadlock): the batch is redone from scratch.
 ATTEMPTS = 3
+#: Tests only (tests/integration/test_sync_processes.py): a random pause of up to this
+#: long between stamping revs and committing, so late commits are common.
+STAMP_PAUSE_S = float(os.environ.get("WANGGE_TEST_STAMP_PAUSE_MS", "0")) / 1000
+#: A sync that writes nothing rewrites an unchanged device row at most this often.
+BOOKKEEPING_EVERY = timedelta(seconds=30)
+#: ... or when its measured clock offset moved by more than this.
+OFFSET_SLACK_MS = 1000
 
 
 def to_ms(moment: datetime) -> int:
@@ -56,21 +70,71 @@ async def run(
     request: SyncRequest,
     cursor: cursors.Cursor | None,
     received: datetime,
+    deferred: list[Callable[[], Awaitable[None]]] | None = None,
 ) -> SyncResponse:
-    """Steps 5 to 11 in one transaction; nothing is written unless all of it succeeds."""
+    """Steps 5 to 11 in one transaction; nothing is written unless all of it succeeds.
+
+    A sync that writes nothing (no mutations, no pull audit) runs in a read transaction and
+    its device bookkeeping is written afterwards in a short transaction of its own, only
+    when due (``bookkeeping_due``): appended to ``deferred`` for the caller to run after
+    the answer is sent, or run here when ``deferred`` is None."""
+    writes = bool(request.mutations) or (request.pull and caller.principal.role in AUDITED_READERS)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            async with transaction(db) as session:
-                return await _run(session, settings, registry, caller, request, cursor, received)
+            async with _one_writer(db, writes), transaction(db, read_only=not writes) as session:
+                response, device = await _run(
+                    session, settings, registry, caller, request, cursor, received, writes
+                )
+            break
         except SQLAlchemyError as exc:
             if _unreachable(exc):
                 raise Unavailable(_("The database is unreachable; try again later.")) from exc
             log.warning("sync attempt %d failed: %s: %s", attempt, type(exc).__name__, exc)
             await asyncio.sleep(0)
-    raise ConflictError(
-        _("The changes met a concurrent write and were not saved; send them again."),
-        code="write_conflict",
-    )
+    else:
+        raise ConflictError(
+            _("The changes met a concurrent write and were not saved; send them again."),
+            code="write_conflict",
+        )
+    if not writes and bookkeeping_due(device, request, response, received):
+        job = partial(_write_bookkeeping, db, device.id, request, response, received)
+        if deferred is None:
+            await job()
+        else:
+            deferred.append(job)
+    return response
+
+
+_WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
+#: PostgreSQL: pooled connections a process keeps free of writers, for syncs that only read.
+READERS_RESERVE = 8
+
+
+def writer_slots(dialect: str) -> int:
+    """How many writing syncs of one process may hold a database connection at once."""
+    if dialect == "sqlite":
+        return 1  # one writer anyway: the rest wait here instead of in BEGIN IMMEDIATE
+    return max(1, POOL_SIZE + POOL_OVERFLOW - READERS_RESERVE)
+
+
+@contextlib.asynccontextmanager
+async def _one_writer(db: async_sessionmaker[AsyncSession], writes: bool) -> AsyncIterator[None]:
+    """Writing syncs of this process beyond ``writer_slots`` queue here, in memory, rather
+    than on the connection pool (or, on SQLite, each holding a connection while
+    BEGIN IMMEDIATE waits): syncs that only read pass by and always find a connection."""
+    bind = db.kw.get("bind")
+    if not writes or bind is None:
+        yield
+        return
+    gates = _WRITERS.setdefault(asyncio.get_running_loop(), {})
+    name = bind.dialect.name
+    gate = gates.get(name)
+    if gate is None:
+        gate = gates[name] = asyncio.Semaphore(writer_slots(name))
+    async with gate:
+        yield
 
 
 def _unreachable(exc: SQLAlchemyError) -> bool:
@@ -93,13 +157,14 @@ async def _run(
     request: SyncRequest,
     cursor: cursors.Cursor | None,
     received: datetime,
-) -> SyncResponse:
-    # 5. Lock the device row: syncs of one device run one after another. A revocation
-    # that committed since the request was authenticated still refuses it.
+    writes: bool,
+) -> tuple[SyncResponse, Device]:
+    # 5. Lock the device row (a sync that writes): syncs of one device that write run one
+    # after another. A revocation that committed since the request was authenticated
+    # still refuses it. A sync that writes nothing reads the row without a lock.
     assert caller.device is not None, "the sync route takes device tokens only"
-    device = (
-        await session.execute(select(Device).where(Device.id == caller.device.id).with_for_update())
-    ).scalar_one()
+    query = select(Device).where(Device.id == caller.device.id)
+    device = (await session.execute(query.with_for_update() if writes else query)).scalar_one()
     if device.revoked_at is not None:
         raise device_revoked()
     user, principal = caller.user, caller.principal
@@ -107,16 +172,21 @@ async def _run(
     now_ms = to_ms(received)
     # 6. The device's clock offset, measured on this request.
     offset = request.clock - now_ms
-    alloc = RevAllocator(session)
+    alloc = RevAllocator(session, late=True)
     writer = Writer(session, alloc, principal, received, now_ms, registry)
     batch = Batch(writer, user, device, offset, settings.max_clock_lead_ms)
     batch.feed_pull = request.pull and isinstance(cursor, cursors.FeedCursor)
-    # 7. Take the change counter before reading any record the batch may change.
+    results: list[MutationResult] = []
     if request.mutations:
-        await alloc.lock()
-    # 8. The mutations, in order.
-    results: list[MutationResult] = [await process(batch, m) for m in request.mutations]
-    await alloc.flush()
+        # 7. The records the batch names, locked in a fixed order; replays in one query.
+        await prefetch(batch, request.mutations)
+        # 8. The mutations, in order, with provisional revs.
+        results = [await process(batch, m) for m in request.mutations]
+        # Stamp: the counter's lock from here to the commit, real revs in rev order.
+        await alloc.flush()
+        finalize(batch, results)
+        if STAMP_PAUSE_S:  # tests only: widen the window between the stamp and the commit
+            await asyncio.sleep(random.uniform(0, STAMP_PAUSE_S))
     # 9. The pull.
     response = SyncResponse(
         protocol=PROTOCOL_VERSION,
@@ -128,10 +198,12 @@ async def _run(
     if request.pull:
         await _pull(session, settings, principal, request, cursor, batch, response)
         pull_audit.record_pull(session, registry, principal, device, cursor, response)
-    # 10. Device bookkeeping for the supervisor's freshness view.
-    _bookkeeping(device, request, response, received, offset)
+    # 10. Device bookkeeping for the supervisor's freshness view (a sync that wrote: here,
+    # on the locked row; else after the transaction, when due).
+    if writes:
+        _bookkeeping(device, request, response, received, offset)
     # 11. Commit (by the caller's transaction) and answer.
-    return response
+    return response, device
 
 
 async def _pull(
@@ -144,12 +216,16 @@ async def _pull(
     response: SyncResponse,
 ) -> None:
     # 9.1 the horizon: every rev up to the committed last_rev (ours included) is final.
-    # (columns, not the ORM object: the allocator updates the row with plain UPDATEs)
+    # (columns, not the ORM object: the allocator updates the row with plain UPDATEs; a
+    # batch that stamped revs holds the counter and knows it already)
     state = (
-        await session.execute(
-            select(SyncState.last_rev, SyncState.horizon_rev).where(SyncState.id == 1)
-        )
-    ).first()
+        batch.w.alloc.state
+        or (
+            await session.execute(
+                select(SyncState.last_rev, SyncState.horizon_rev).where(SyncState.id == 1)
+            )
+        ).first()
+    )
     hi, horizon = (int(state[0]), int(state[1])) if state else (0, 0)
     limit = min(request.limit or settings.sync_page_size, settings.sync_page_size, MAX_PAGE)
     puller = Puller(session, principal, batch.w.registry, batch.suppressed)
@@ -194,3 +270,53 @@ def _bookkeeping(
     device.clock_offset_ms = offset
     if response.cursor:
         device.last_cursor = cursors.rev_of(cursors.decode(response.cursor))
+
+
+def bookkeeping_due(
+    device: Device, request: SyncRequest, response: SyncResponse, received: datetime
+) -> bool:
+    """A sync that wrote nothing updates the device row only when something the freshness
+    view shows changed (app, schema, pending count, a clock offset moved by more than
+    ``OFFSET_SLACK_MS``) or its last sync time is ``BOOKKEEPING_EVERY`` old."""
+    if device.last_sync_at is None or received - device.last_sync_at >= BOOKKEEPING_EVERY:
+        return True
+    if device.app_version != request.app.replace("\x00", ""):
+        return True
+    if device.schema_version != request.schema or device.pending_count != request.pending:
+        return True
+    offset = response.clock_offset or 0
+    if device.clock_offset_ms is None or abs(device.clock_offset_ms - offset) > OFFSET_SLACK_MS:
+        return True
+    return not response.cursor and device.last_cursor is not None
+
+
+async def _write_bookkeeping(
+    db: async_sessionmaker[AsyncSession],
+    device_id: uuid.UUID,
+    request: SyncRequest,
+    response: SyncResponse,
+    received: datetime,
+) -> None:
+    """The bookkeeping of a sync that wrote nothing, in a short transaction of its own.
+    Best effort: a failure here loses a freshness figure, never the sync's answer."""
+    cursor = cursors.rev_of(cursors.decode(response.cursor)) if response.cursor else None
+    values: dict[str, object] = {
+        "last_sync_at": received,
+        "last_seen_at": received,
+        "app_version": request.app.replace("\x00", ""),
+        "schema_version": request.schema,
+        "pending_count": request.pending,
+        "clock_offset_ms": response.clock_offset,
+    }
+    if cursor is not None:
+        values["last_cursor"] = cursor
+    try:
+        async with transaction(db) as session:
+            await session.execute(
+                update(Device)
+                .where(Device.id == device_id, Device.revoked_at.is_(None))
+                .where(or_(Device.last_sync_at.is_(None), Device.last_sync_at <= received))
+                .values(**values)
+            )
+    except SQLAlchemyError as exc:
+        log.warning("device bookkeeping not written: %s: %s", type(exc).__name__, exc)

@@ -161,7 +161,10 @@ class Puller:
         ).all()
         upto = int(picked[limit - 1][0]) if len(picked) > limit else None
         revs: dict[int, list[int]] = {}
+        own = {(c, r) for c, _i, r in self.suppressed}
         for rev, index in picked[:limit]:
+            if index != _NOTES and (self.registry.at(int(index)).name, int(rev)) in own:
+                continue  # this request's own write, left out anyway: not read back
             revs.setdefault(int(index), []).append(int(rev))
         entries: list[Entry] = []
         for index, wanted in revs.items():

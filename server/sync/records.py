@@ -34,6 +34,15 @@ class Writer:
     now_ms: int
     registry: Registry
     _areas: dict[int, tuple[str, str] | None] = field(default_factory=dict)
+    #: records this transaction holds a row lock on: (collection, id) -> "update" / "share"
+    _locks: dict[tuple[str, Any], str] = field(default_factory=dict)
+    #: records known not to exist (read by load_many), until this transaction adds them
+    _absent: set[tuple[str, Any]] = field(default_factory=set)
+
+    @property
+    def row_locks(self) -> bool:
+        """PostgreSQL: writers lock the records they read (SQLite has one writer)."""
+        return self.session.get_bind().dialect.name != "sqlite"
 
     async def area(self, area_id: int) -> tuple[str, str] | None:
         """(path, level) of an area, or None when there is no such area."""
@@ -48,8 +57,43 @@ class Writer:
         info = await self.area(area_id)
         return info is not None and self.principal.covers(info[0])
 
-    async def load(self, coll: Collection, rid: Any) -> Any:
-        return await self.session.get(coll.model, rid)
+    async def load(self, coll: Collection, rid: Any, *, share: bool = False) -> Any:
+        """The record, row-locked until commit on PostgreSQL (``share``: FOR SHARE, for a
+        record the write only refers to; else FOR UPDATE). No other writer can then change
+        it before this transaction commits: what the merge reads is what it writes over."""
+        key = (coll.name, rid)
+        if key in self._absent:
+            return None
+        held = self._locks.get(key)
+        if not self.row_locks or held == "update" or (held == "share" and share):
+            return await self.session.get(coll.model, rid)
+        lock: dict[str, bool] = {"read": True} if share else {}
+        record = await self.session.get(coll.model, rid, with_for_update=lock or True)
+        if record is not None:
+            self._locks[key] = "share" if share else "update"
+        return record
+
+    async def load_many(self, coll: Collection, ids: list[Any], *, share: bool = False) -> None:
+        """Read (and on PostgreSQL lock FOR UPDATE, or FOR SHARE, in id order) the records
+        ``ids`` in one query; later ``load`` calls find them without a query (the session
+        keeps them: see RevAllocator)."""
+        model = coll.model
+        stmt = select(model).where(model.id.in_(ids)).order_by(model.id)
+        if self.row_locks:
+            stmt = stmt.with_for_update(read=share)
+        found = {r.id for r in (await self.session.execute(stmt)).scalars()}
+        for rid in ids:
+            key = (coll.name, rid)
+            if rid in found:
+                self._locks[key] = "share" if share else "update"
+            else:
+                self._absent.add(key)
+
+    def add(self, coll: Collection, record: Any) -> None:
+        """A new record of this transaction (it is no longer absent)."""
+        self._absent.discard((coll.name, record.id))
+        self._locks[(coll.name, record.id)] = "update"
+        self.session.add(record)
 
     def server_hlc(self, floor: str) -> str:
         """A server clock after ``floor`` (the field's current clock) and not before now."""
@@ -103,13 +147,15 @@ class Writer:
             model = child.model
             rows = (
                 await self.session.execute(
-                    select(model).where(
+                    select(model)
+                    .where(
                         getattr(model, ref.field) == record.id,
                         # the child's area comes from the first of its area refs that is set
                         *(getattr(model, e.field).is_(None) for e in earlier),
                         model.deleted.is_(False),
                         model.area_id != new_area,
                     )
+                    .with_for_update()
                 )
             ).scalars()
             for row in list(rows):
@@ -121,11 +167,13 @@ class Writer:
         old area's no longer see it, and its proposer keeps it only while in scope."""
         rows = (
             await self.session.execute(
-                select(Conflict).where(
+                select(Conflict)
+                .where(
                     Conflict.collection == coll.name,
                     Conflict.record_id == str(record.id),
                     Conflict.area_id != new_area,
                 )
+                .with_for_update()
             )
         ).scalars()
         for conflict in list(rows):
@@ -247,7 +295,7 @@ class Context:
         )
         if coll.hooks.before_insert is not None:
             await coll.hooks.before_insert(self, record, data)
-        self.w.session.add(record)
+        self.w.add(coll, record)
         await self.w.session.flush()
         if coll.hooks.after_insert is not None:
             await coll.hooks.after_insert(self, record)

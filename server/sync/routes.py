@@ -7,9 +7,11 @@ conflicts.py the review. Every refusal is a DomainError with a documented code.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from litestar import Request, Response, get, post
+from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.types import ControllerRouterHandler
 
@@ -49,12 +51,17 @@ async def sync(
     body = transport.decode_body(raw, request.headers.get("content-encoding"))
     sync_request, cursor = transport.parse_request(body, registry)
     # 5 to 11. one transaction (of its own: the engine retries it on a write conflict)
-    answer = await engine.run(db, settings, registry, identity, sync_request, cursor, received)
+    # (the bookkeeping of a sync that wrote nothing runs after the answer is sent)
+    after: list[Callable[[], Awaitable[None]]] = []
+    answer = await engine.run(
+        db, settings, registry, identity, sync_request, cursor, received, deferred=after
+    )
     content, encoding = transport.encode_response(answer, request.headers.get("accept-encoding"))
     headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
     if encoding:
         headers["Content-Encoding"] = encoding
-    return Response(content, media_type="application/json", headers=headers)
+    background = BackgroundTasks([BackgroundTask(job) for job in after]) if after else None
+    return Response(content, media_type="application/json", headers=headers, background=background)
 
 
 @get("/api/conflicts", summary="Conflicts in the reviewer's area, newest first", guards=[reviewer])

@@ -24,7 +24,7 @@ from server.accounts.guard import Principal
 from server.accounts.models import User
 from server.db import utcnow
 from server.sync import hlc as hlcmod
-from server.sync.apply import Batch, process
+from server.sync.apply import Batch, finalize, process
 from server.sync.records import Writer
 from server.sync.revs import RevAllocator
 from server.sync.spec.collections import Registry
@@ -59,9 +59,10 @@ async def write(
     """Apply ``changes`` in order; each result is what a device would have been told."""
     received = now or utcnow()
     now_ms = int(received.timestamp() * 1000)
-    writer = Writer(session, RevAllocator(session), principal, received, now_ms, registry)
+    writer = Writer(
+        session, RevAllocator(session, late=True), principal, received, now_ms, registry
+    )
     batch = Batch(writer, user, None, 0, max_lead_ms)
-    await writer.alloc.lock()
     clock = hlcmod.ZERO
     results = []
     for change in changes:
@@ -77,7 +78,8 @@ async def write(
             data=msgspec.to_builtins(dict(change.data)),
         )
         results.append(await process(batch, mutation))
-    await writer.alloc.flush()
+    await writer.alloc.flush()  # the stamp: real revs, the counter locked until commit
+    finalize(batch, results)
     return results
 
 

@@ -41,7 +41,6 @@ from server.fever.values import FeverEventKind
 from server.i18n import gettext as _
 from server.quarantine.values import TestResult
 from server.sync.models import Conflict
-from server.sync.revs import RevAllocator
 from server.sync.writes import PageWrite, write
 
 #: seconds of quiet after which the stream sends a comment (proxies close idle streams)
@@ -252,10 +251,9 @@ async def report_action(
     now = utcnow()
     data = _event_data(action, form, report_id, now, settings.timezone)
     mutation_id = _mutation_id(form)
-    # Every synced write waits on the change counter (lock order: counter, then rows, as
-    # a sync takes them); the report row is then locked too, so of two staff pressing at
-    # once the second sees the first's event and adds none.
-    await RevAllocator(session).lock()
+    # The report row is locked (as a sync locks the records it changes), so of two staff
+    # pressing at once the second sees the first's event and adds none; revs are stamped
+    # at the end of the write (sync/revs.py).
     report = (
         await session.execute(
             select(FeverReport)
