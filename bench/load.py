@@ -47,6 +47,7 @@ from server.people.models import Household, Person
 from server.quarantine.models import Measure, Policy
 from server.quarantine.rules import DEFAULT_POLICIES
 from server.sync.models import SyncState
+from wangge_protocol.hlc import format_hlc
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
@@ -334,7 +335,7 @@ class Phone:
 
     def _hlc(self, now_ms: int) -> str:
         self.counter += 1
-        return f"{now_ms:013d}:{self.counter % 0x10000:04x}:{self.node}"
+        return format_hlc(now_ms, self.counter % 0x10000, self.node)
 
     def batch(self) -> list[dict[str, Any]]:
         now = datetime.now(UTC)

@@ -28,11 +28,13 @@ from server.migrate import analyze
 from server.models import Base
 from server.people.models import Household, Person, RiskArea
 from server.quarantine.models import Check, Measure, Policy, Test
+from server.reminders.models import Reminder
 from server.reports.models import DailyReport
 from server.seed import names
 from server.seed.activity import Activity, build_activity
 from server.seed.alerts import raise_demo_alerts
 from server.seed.county import Clock, County, Row, Scale, build_areas, build_ledger
+from server.seed.reminders import demo_reminders
 from server.sync.revs import RevAllocator
 from server.timeutil import local_today
 from server.visits.models import Campaign, Visit
@@ -198,6 +200,7 @@ async def write_demo(session: AsyncSession, demo: Demo, clock: Clock) -> None:
         (DailyReport, act.daily_reports),
     ):
         await _put(session, alloc, model, rows)
+    await _put(session, alloc, Reminder, demo_reminders(demo, clock, user_ids))
     await alloc.flush()
     await raise_demo_alerts(session, demo, clock, user_ids)
     if (await session.connection()).dialect.name == "postgresql":
