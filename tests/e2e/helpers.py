@@ -35,6 +35,16 @@ def sign_in(page: Page, phone: str = WORKER_A) -> None:
     wait_synced(page)
 
 
+def sign_in_web(page: Page, phone: str, path: str = "/") -> None:
+    """Sign in on the web pages and land on ``path`` (a supervisor's, admin's or township's
+    page, not the field app)."""
+    page.goto(f"/login?next={path}")
+    page.fill("#phone", phone)
+    page.fill("#password", PASSWORD)
+    page.click("form[action='/login'] button[type=submit]")
+    page.wait_for_url(f"**{path}")
+
+
 def state(page: Page) -> dict[str, Any]:
     result: dict[str, Any] = page.evaluate(
         """() => ({state: wangge.state, pending: wangge.model.pendingCount,

@@ -10,18 +10,14 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.e2e.conftest import LiveServer, shot
-from tests.e2e.fixtures import PASSWORD
+from tests.e2e.helpers import sign_in_web
 from tests.e2e.test_admin_import import ADMIN, make_admin
 
 pytestmark = pytest.mark.e2e
 
 
 def sign_in_admin(page: Page) -> None:
-    page.goto("/login?next=/admin/areas")
-    page.fill("#phone", ADMIN)
-    page.fill("#password", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url("**/admin/areas")
+    sign_in_web(page, ADMIN, "/admin/areas")
 
 
 def open_area(page: Page, server: LiveServer, code: str) -> int:

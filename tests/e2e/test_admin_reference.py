@@ -13,7 +13,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from tests.e2e import helpers as h
 from tests.e2e.conftest import LiveServer
-from tests.e2e.fixtures import PASSWORD, hid, mid
+from tests.e2e.fixtures import hid, mid
 from tests.e2e.test_admin_import import ADMIN, make_admin
 from tests.e2e.test_doorplate import keep
 
@@ -21,11 +21,7 @@ pytestmark = pytest.mark.e2e
 
 
 def sign_in_admin(page: Page, path: str) -> None:
-    page.goto(f"/login?next={path}")
-    page.fill("#phone", ADMIN)
-    page.fill("#password", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url(f"**{path}")
+    h.sign_in_web(page, ADMIN, path)
 
 
 def test_reference_lists(page: Page, server: LiveServer, today: str) -> None:

@@ -12,7 +12,7 @@ from playwright.sync_api import BrowserContext, Page
 
 from tests.e2e import helpers as h
 from tests.e2e.conftest import SCREENSHOTS, LiveServer
-from tests.e2e.fixtures import PASSWORD, SUPERVISOR, WORKER_A, WORKER_B, pid
+from tests.e2e.fixtures import SUPERVISOR, WORKER_A, WORKER_B, pid
 
 pytestmark = pytest.mark.e2e
 
@@ -27,11 +27,7 @@ def _shot(page: Page, name: str) -> None:
 
 def _supervisor(new_context: Callable[..., BrowserContext]) -> Page:
     page = new_context(viewport=DESKTOP).new_page()
-    page.goto("/login?next=/conflicts")
-    page.fill("#phone", SUPERVISOR)
-    page.fill("#password", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url("**/conflicts")
+    h.sign_in_web(page, SUPERVISOR, "/conflicts")
     return page
 
 

@@ -12,8 +12,8 @@ from playwright.sync_api import Page, Playwright
 
 from devkit.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from tests.e2e.conftest import LiveServer, shot
-from tests.e2e.fixtures import PASSWORD, SUPERVISOR, hid
-from tests.e2e.helpers import sign_in, wait_worker
+from tests.e2e.fixtures import SUPERVISOR, hid
+from tests.e2e.helpers import sign_in, sign_in_web, wait_worker
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -75,11 +75,7 @@ def test_a_doorplate_scan_opens_the_household(
 def test_the_sheet_prints_a_code_per_household_that_decodes_back(
     page: Page, server: LiveServer
 ) -> None:
-    page.goto("/login?next=/doorplates")
-    page.fill("#phone", SUPERVISOR)
-    page.fill("#password", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url("**/doorplates")
+    sign_in_web(page, SUPERVISOR, "/doorplates")
     grid = server.query("select id from areas where code = 'E2E-G1'")[0][0]
     page.select_option("#d-grid", str(grid))
     page.click("#doorplate-pick button[type=submit]")

@@ -12,8 +12,15 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from tests.e2e.conftest import SCREENSHOTS, LiveServer
-from tests.e2e.fixtures import PASSWORD, SUPERVISOR, WORKER_A
-from tests.e2e.helpers import sign_in, sync, sync_until_clean, wait_pending, wait_synced
+from tests.e2e.fixtures import SUPERVISOR, WORKER_A
+from tests.e2e.helpers import (
+    sign_in,
+    sign_in_web,
+    sync,
+    sync_until_clean,
+    wait_pending,
+    wait_synced,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -28,11 +35,7 @@ def shot(page: Page, name: str) -> None:
 
 def supervisor_page(new_context: Callable[..., BrowserContext], viewport: dict[str, int]) -> Page:
     page = new_context(viewport=viewport).new_page()
-    page.goto("/login")
-    page.fill("#phone", SUPERVISOR)
-    page.fill("#password", PASSWORD)
-    page.click("form[action='/login'] button[type=submit]")
-    page.wait_for_url("**/")
+    sign_in_web(page, SUPERVISOR)
     return page
 
 
