@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from server.db import make_engine
 from server.models import Base
@@ -10,8 +11,8 @@ from server.models import Base
 
 def pg_url_for(admin_url: str, database: str) -> str:
     """The URL of ``database`` on the server that ``admin_url`` (any database there) names."""
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{database}"
+    # (make_url keeps a query such as ?host=/var/run/postgresql: a Unix socket)
+    return make_url(admin_url).set(database=database).render_as_string(hide_password=False)
 
 
 async def create_pg_database(admin_url: str, name: str) -> str:

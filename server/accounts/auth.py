@@ -22,15 +22,16 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, FormMultiDict
 from litestar.response import Redirect
 from litestar.types import ExceptionHandlersMap
-from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server import i18n
 from server.accounts import lifetimes, service
-from server.accounts.guard import Principal, principal_for
+from server.accounts.guard import Principal, principal_at, principal_for
 from server.accounts.models import Device, User
 from server.accounts.passwords import hash_token
+from server.areas.models import Area
 from server.config import Settings
 from server.db import begin_read, utcnow
 from server.deps import request_session
@@ -65,22 +66,30 @@ def bearer_token(connection: AnyConnection) -> str | None:
     return token or None
 
 
+#: the user, the device and the user's area path of a token, in one statement
+_BY_TOKEN = (
+    select(User, Device, Area.path)
+    .join(Device, Device.user_id == User.id)
+    .join(Area, Area.id == User.area_id)
+    .where(Device.token_hash == bindparam("hash"))
+)
+
+
 async def device_from_token(session: AsyncSession, token: str) -> tuple[User, Device]:
     """The user and device of a bearer token. Reads only: no commit, no update.
 
     Raises Unauthorized with code ``unauthorized`` (unknown token, inactive user) or
     ``device_revoked`` (the device was revoked: the app must sign in again).
     """
-    row = (
-        await session.execute(
-            select(User, Device)
-            .join(Device, Device.user_id == User.id)
-            .where(Device.token_hash == hash_token(token))
-        )
-    ).first()
+    user, device, _path = await _token_row(session, token)
+    return user, device
+
+
+async def _token_row(session: AsyncSession, token: str) -> tuple[User, Device, str]:
+    row = (await session.execute(_BY_TOKEN, {"hash": hash_token(token)})).first()
     if row is None:
         raise Unauthorized(_("Unknown device token. Please sign in again."), code="unauthorized")
-    user, device = row
+    user, device, path = row
     if device.revoked_at is not None:
         raise device_revoked()
     last_used = lifetimes.device_last_used(
@@ -93,7 +102,7 @@ async def device_from_token(session: AsyncSession, token: str) -> tuple[User, De
         )
     if not user.active:
         raise Unauthorized(_("This account is disabled."), code="unauthorized")
-    return user, device
+    return user, device, path
 
 
 def device_revoked() -> Unauthorized:
@@ -196,10 +205,10 @@ class Identity:
 async def token_identity(session: AsyncSession, token: str, *, touch: bool = True) -> Identity:
     """The identity of a bearer token; raises Unauthorized (see device_from_token).
     ``touch``: mark the device used when due (else the caller does, see ``identify``)."""
-    user, device = await device_from_token(session, token)
+    user, device, path = await _token_row(session, token)
     if touch and _touch_due(device):
         device.last_seen_at = utcnow()  # an API call is a use too (committed with the read)
-    return Identity(user, await principal_for(session, user), device)
+    return Identity(user, principal_at(user, path), device)
 
 
 def _touch_due(device: Device) -> bool:
@@ -239,27 +248,41 @@ async def identify(connection: AnyConnection) -> Identity | None:
         state[_IDENTITY] = _ANONYMOUS
         return None
     session = request_session(connection)
-    try:
-        if session.in_transaction():
-            identity = await _read_identity(session, connection)
-        elif (token := bearer_token(connection)) is not None:
-            # A token is read in a read transaction (SQLite: no write lock, so a sync never
-            # waits behind writers to learn who is calling); the hourly "used" mark is a
-            # short write of its own.
-            async with session.begin():
-                await begin_read(session)
-                identity = await token_identity(session, token, touch=False)
-            if identity.device is not None and _touch_due(identity.device):
-                await _touch(session, identity.device)
-        else:
-            async with session.begin():
-                identity = await _read_identity(session, connection)
-    except SQLAlchemyError as exc:
-        raise Unavailable(_("The database is unreachable; try again later.")) from exc
+    for attempt in (1, 2):
+        try:
+            identity = await _identify(session, connection)
+            break
+        except SQLAlchemyError as exc:
+            if attempt == 1 and _dead_connection(exc) and not session.in_transaction():
+                # a pooled connection that died with a PostgreSQL restart (handed out
+                # unpinged, server/db.py); the pool was recycled: once more, on a new one
+                continue
+            raise Unavailable(_("The database is unreachable; try again later.")) from exc
     state[_IDENTITY] = _ANONYMOUS if identity is None else identity
     if identity is not None and wants_json(connection):
         i18n.set_locale(identity.user.locale)
     return identity
+
+
+async def _identify(session: AsyncSession, connection: AnyConnection) -> Identity | None:
+    if session.in_transaction():
+        return await _read_identity(session, connection)
+    if (token := bearer_token(connection)) is not None:
+        # A token is read in a read transaction (SQLite: no write lock, so a sync never
+        # waits behind writers to learn who is calling); the hourly "used" mark is a
+        # short write of its own.
+        async with session.begin():
+            await begin_read(session)
+            identity = await token_identity(session, token, touch=False)
+        if identity.device is not None and _touch_due(identity.device):
+            await _touch(session, identity.device)
+        return identity
+    async with session.begin():
+        return await _read_identity(session, connection)
+
+
+def _dead_connection(exc: SQLAlchemyError) -> bool:
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 async def require_identity(connection: AnyConnection) -> Identity:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -78,8 +78,16 @@ class Principal:
         return self.role in REVIEWERS
 
 
+_AREA_PATH = select(Area.path).where(Area.id == bindparam("id"))
+
+
 async def principal_for(session: AsyncSession, user: User) -> Principal:
-    path = (await session.execute(select(Area.path).where(Area.id == user.area_id))).scalar_one()
+    path = (await session.execute(_AREA_PATH, {"id": user.area_id})).scalar_one()
+    return principal_at(user, path)
+
+
+def principal_at(user: User, path: str) -> Principal:
+    """The principal of a user whose area's path is already known (read with the user)."""
     return Principal(
         user_id=user.id,
         role=user.role,

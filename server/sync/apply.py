@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 
 from server.accounts.models import Device, User
 from server.i18n import gettext as _
@@ -139,6 +139,9 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
     return result
 
 
+_REPLAYS = select(SyncMutation).where(SyncMutation.id.in_(bindparam("ids", expanding=True)))
+
+
 async def prefetch(b: Batch, mutations: list[Mutation]) -> None:
     """Read what a batch needs in a few queries: the idempotency records of its mutation
     ids (one query) and the records its mutations change, one query per collection, locked
@@ -169,7 +172,7 @@ async def prefetch(b: Batch, mutations: list[Mutation]) -> None:
                 refs.setdefault(ref.collection, set()).add(value)
     b.replays = dict.fromkeys(ids)
     if ids:
-        rows = await b.w.session.execute(select(SyncMutation).where(SyncMutation.id.in_(ids)))
+        rows = await b.w.session.execute(_REPLAYS, {"ids": list(ids)})
         for stored in rows.scalars():
             b.replays[stored.id] = stored
     for name in sorted(targets):

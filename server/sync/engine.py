@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
 from functools import partial
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.exc import (
     DBAPIError,
     IntegrityError,
@@ -149,6 +149,10 @@ def _unreachable(exc: SQLAlchemyError) -> bool:
     return isinstance(exc, OperationalError | InterfaceError)
 
 
+_DEVICE_LOCKED = select(Device).where(Device.id == bindparam("id")).with_for_update()
+_STATE = select(SyncState.last_rev, SyncState.horizon_rev).where(SyncState.id == 1)
+
+
 async def _run(
     session: AsyncSession,
     settings: Settings,
@@ -161,10 +165,12 @@ async def _run(
 ) -> tuple[SyncResponse, Device]:
     # 5. Lock the device row (a sync that writes): syncs of one device that write run one
     # after another. A revocation that committed since the request was authenticated
-    # still refuses it. A sync that writes nothing reads the row without a lock.
+    # still refuses it. A sync that writes nothing uses the row authentication read a
+    # moment ago (it changes nothing a revocation could have to stop).
     assert caller.device is not None, "the sync route takes device tokens only"
-    query = select(Device).where(Device.id == caller.device.id)
-    device = (await session.execute(query.with_for_update() if writes else query)).scalar_one()
+    device = caller.device
+    if writes:
+        device = (await session.execute(_DEVICE_LOCKED, {"id": device.id})).scalar_one()
     if device.revoked_at is not None:
         raise device_revoked()
     user, principal = caller.user, caller.principal
@@ -198,9 +204,9 @@ async def _run(
     if request.pull:
         await _pull(session, settings, principal, request, cursor, batch, response)
         pull_audit.record_pull(session, registry, principal, device, cursor, response)
-    # 10. Device bookkeeping for the supervisor's freshness view (a sync that wrote: here,
-    # on the locked row; else after the transaction, when due).
-    if writes:
+    # 10. Device bookkeeping for the supervisor's freshness view, when due (a sync that
+    # wrote: here, on the locked row; else after the transaction).
+    if writes and bookkeeping_due(device, request, response, received):
         _bookkeeping(device, request, response, received, offset)
     # 11. Commit (by the caller's transaction) and answer.
     return response, device
@@ -218,14 +224,7 @@ async def _pull(
     # 9.1 the horizon: every rev up to the committed last_rev (ours included) is final.
     # (columns, not the ORM object: the allocator updates the row with plain UPDATEs; a
     # batch that stamped revs holds the counter and knows it already)
-    state = (
-        batch.w.alloc.state
-        or (
-            await session.execute(
-                select(SyncState.last_rev, SyncState.horizon_rev).where(SyncState.id == 1)
-            )
-        ).first()
-    )
+    state = batch.w.alloc.state or (await session.execute(_STATE)).first()
     hi, horizon = (int(state[0]), int(state[1])) if state else (0, 0)
     limit = min(request.limit or settings.sync_page_size, settings.sync_page_size, MAX_PAGE)
     puller = Puller(session, principal, batch.w.registry, batch.suppressed)

@@ -13,11 +13,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Select,
     and_,
+    bindparam,
     func,
     literal,
     literal_column,
@@ -30,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
+from server.statement_cache import StatementCache
 from server.sync import cursor as cursors
 from server.sync.models import SyncRemoval
 from server.sync.spec.collections import Collection, Registry
@@ -102,6 +107,15 @@ def _columns(coll: Collection) -> list[Any]:
     return [model.id, rev, *(getattr(model, c) for c in coll.cols), *extra]
 
 
+def _by_rev(coll: Collection) -> Select[Any]:
+    return select(*_columns(coll)).where(coll.model.rev.in_(bindparam("revs", expanding=True)))
+
+
+#: built statements of the feed: the due revs per (principal, registry), rows by rev
+_DUE: StatementCache[Select[Any]] = StatementCache()
+_BY_REV: StatementCache[Select[Any]] = StatementCache()
+
+
 def _split(coll: Collection, row: Sequence[Any]) -> tuple[list[Any], bool]:
     values = list(row)
     if coll.synced:
@@ -134,29 +148,10 @@ class Puller:
         mutations holds no lock, so a row picked by the first query may have a new rev (or
         be purged) by the second: the page's end is taken from the revs picked, never from
         the rows that came back, or a short page would jump the cursor to ``hi``."""
-        branches: list[Any] = []
-        for coll in self.colls:
-            if coll.has_rev:
-                model = coll.model
-                branches.append(
-                    select(
-                        model.rev.label("rev"),
-                        literal_column(str(self.registry.index[coll.name])).label("c"),
-                    ).where(model.rev > lo, model.rev <= hi, scope_filter(coll, self.principal))
-                )
-        names = [c.name for c in self.colls]
-        branches.append(
-            select(SyncRemoval.rev.label("rev"), literal_column(str(_NOTES)).label("c")).where(
-                SyncRemoval.rev > lo,
-                SyncRemoval.rev <= hi,
-                SyncRemoval.collection.in_(names),
-                in_subtree(SyncRemoval.area_id, self.principal),
-            )
-        )
-        due = union_all(*branches).subquery()
         picked = (
             await self.session.execute(
-                select(due.c.rev, due.c.c).order_by(due.c.rev).limit(limit + 1)
+                _DUE.get((self.principal, self.registry), self._due_statement),
+                {"lo": lo, "hi": hi, "lim": limit + 1},
             )
         ).all()
         upto = int(picked[limit - 1][0]) if len(picked) > limit else None
@@ -178,13 +173,39 @@ class Puller:
                 continue
             coll = self.registry.at(index)
             rows = await self.session.execute(
-                select(*_columns(coll)).where(coll.model.rev.in_(wanted))
+                _BY_REV.get((coll.name, coll.model), partial(_by_rev, coll)), {"revs": wanted}
             )
             for raw in rows.all():
                 values, deleted = _split(coll, raw)
                 entries.append(Entry(values[1], coll.name, values[0], None if deleted else values))
         entries.sort(key=lambda e: e.rev)
         return entries, upto
+
+    def _due_statement(self) -> Select[Any]:
+        """Which revs of which collections are due: ``lo < rev <= hi`` (bound at each
+        call), in the principal's scope, first ``lim`` in rev order."""
+        lo, hi = bindparam("lo", type_=BigInteger), bindparam("hi", type_=BigInteger)
+        branches: list[Any] = []
+        for coll in self.colls:
+            if coll.has_rev:
+                model = coll.model
+                branches.append(
+                    select(
+                        model.rev.label("rev"),
+                        literal_column(str(self.registry.index[coll.name])).label("c"),
+                    ).where(model.rev > lo, model.rev <= hi, scope_filter(coll, self.principal))
+                )
+        names = [c.name for c in self.colls]
+        branches.append(
+            select(SyncRemoval.rev.label("rev"), literal_column(str(_NOTES)).label("c")).where(
+                SyncRemoval.rev > lo,
+                SyncRemoval.rev <= hi,
+                SyncRemoval.collection.in_(names),
+                in_subtree(SyncRemoval.area_id, self.principal),
+            )
+        )
+        due = union_all(*branches).subquery()
+        return select(due.c.rev, due.c.c).order_by(due.c.rev).limit(bindparam("lim"))
 
     async def feed(self, lo: int, hi: int, limit: int, scope: int) -> PullResult:
         page, end = await self._feed_entries(lo, hi, limit)

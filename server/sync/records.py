@@ -7,19 +7,33 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal
 from server.areas.models import Area
+from server.statement_cache import StatementCache
 from server.sync import hlc as hlcmod
 from server.sync.merge import FieldConflict, Version, version_of
 from server.sync.models import CONFLICTS, Conflict, SyncRemoval
 from server.sync.revs import RevAllocator
 from server.sync.spec.collections import Collection, Registry
+
+_AREA = select(Area.path, Area.level).where(Area.id == bindparam("id"))
+
+
+def _many(coll: Collection, locks: bool, share: bool) -> Select[Any]:
+    model = coll.model
+    stmt = select(model).where(model.id.in_(bindparam("ids", expanding=True))).order_by(model.id)
+    return stmt.with_for_update(read=share) if locks else stmt
+
+
+#: built statements of ``load_many``: (collection, model, row locks, share)
+_MANY: StatementCache[Select[Any]] = StatementCache()
 
 
 @dataclass
@@ -47,9 +61,7 @@ class Writer:
     async def area(self, area_id: int) -> tuple[str, str] | None:
         """(path, level) of an area, or None when there is no such area."""
         if area_id not in self._areas:
-            row = (
-                await self.session.execute(select(Area.path, Area.level).where(Area.id == area_id))
-            ).first()
+            row = (await self.session.execute(_AREA, {"id": area_id})).first()
             self._areas[area_id] = (row[0], row[1]) if row else None
         return self._areas[area_id]
 
@@ -77,11 +89,9 @@ class Writer:
         """Read (and on PostgreSQL lock FOR UPDATE, or FOR SHARE, in id order) the records
         ``ids`` in one query; later ``load`` calls find them without a query (the session
         keeps them: see RevAllocator)."""
-        model = coll.model
-        stmt = select(model).where(model.id.in_(ids)).order_by(model.id)
-        if self.row_locks:
-            stmt = stmt.with_for_update(read=share)
-        found = {r.id for r in (await self.session.execute(stmt)).scalars()}
+        locks = self.row_locks
+        stmt = _MANY.get((coll.name, coll.model, locks, share), partial(_many, coll, locks, share))
+        found = {r.id for r in (await self.session.execute(stmt, {"ids": ids})).scalars()}
         for rid in ids:
             key = (coll.name, rid)
             if rid in found:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import event, select, update
+from sqlalchemy import BigInteger, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.sync.models import SyncState
@@ -34,6 +34,15 @@ from server.sync.models import SyncState
 PROVISIONAL = 1 << 62
 #: Provisional numbers one transaction may hand out.
 MAX_PER_TRANSACTION = 1 << 20
+
+
+#: reserve ``n`` numbers: the counter's row lock from here to the commit
+_RESERVE = (
+    update(SyncState)
+    .where(SyncState.id == 1)
+    .values(last_rev=SyncState.last_rev + bindparam("n", type_=BigInteger))
+    .returning(SyncState.last_rev, SyncState.horizon_rev)
+)
 
 
 def is_provisional(rev: Any) -> bool:
@@ -125,14 +134,7 @@ class RevAllocator:
         # On the connection, not the session: the session would flush the batch's new
         # rows first, with provisional revs, and they would need an UPDATE each after.
         conn = await self.session.connection()
-        row = (
-            await conn.execute(
-                update(SyncState)
-                .where(SyncState.id == 1)
-                .values(last_rev=SyncState.last_rev + n)
-                .returning(SyncState.last_rev, SyncState.horizon_rev)
-            )
-        ).first()
+        row = (await conn.execute(_RESERVE, {"n": n})).first()
         if row is None:
             self.session.add(SyncState(id=1, last_rev=n, horizon_rev=0))
             self._base = 0

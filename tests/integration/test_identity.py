@@ -111,13 +111,13 @@ async def test_each_request_opens_one_session(
 
     # a sync reads its device token once; its engine runs its own (retried) transaction
     lookups: list[str] = []
-    real = auth.device_from_token
+    real = auth._token_row
 
     async def spy(session: AsyncSession, token: str) -> Any:
         lookups.append(token)
         return await real(session, token)
 
-    monkeypatch.setattr(auth, "device_from_token", spy)
+    monkeypatch.setattr(auth, "_token_row", spy)
     dev = w.dev(client, "worker")
     response = await dev.post(dev.body([household(dev, w.areas["grid"])]))
     assert response.status_code == 200, response.text
