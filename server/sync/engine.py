@@ -108,6 +108,7 @@ async def run(
 _WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
 )
+WRITERS = int(os.environ.get("WANGGE_SYNC_WRITERS", "0"))
 #: PostgreSQL: pooled connections a process keeps free of writers, for syncs that only read.
 READERS_RESERVE = 8
 
@@ -116,6 +117,8 @@ def writer_slots(dialect: str) -> int:
     """How many writing syncs of one process may hold a database connection at once."""
     if dialect == "sqlite":
         return 1  # one writer anyway: the rest wait here instead of in BEGIN IMMEDIATE
+    if WRITERS:
+        return max(1, min(WRITERS, POOL_SIZE + POOL_OVERFLOW - READERS_RESERVE))
     return max(1, POOL_SIZE + POOL_OVERFLOW - READERS_RESERVE)
 
 

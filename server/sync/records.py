@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 import msgspec
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, null, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal
@@ -27,9 +27,18 @@ _AREA = select(Area.path, Area.level).where(Area.id == bindparam("id"))
 
 
 def _many(coll: Collection, locks: bool, share: bool) -> Select[Any]:
+    """The records ``ids`` in id order, each with its area's path and level (the scope
+    checks need them next: read here, they cost no query of their own), locking the
+    records' rows only."""
     model = coll.model
-    stmt = select(model).where(model.id.in_(bindparam("ids", expanding=True))).order_by(model.id)
-    return stmt.with_for_update(read=share) if locks else stmt
+    if hasattr(model, "area_id"):
+        stmt = select(model, Area.id, Area.path, Area.level).outerjoin(
+            Area, Area.id == model.area_id
+        )
+    else:
+        stmt = select(model, null(), null(), null())
+    stmt = stmt.where(model.id.in_(bindparam("ids", expanding=True))).order_by(model.id)
+    return stmt.with_for_update(read=share, of=model) if locks else stmt
 
 
 #: built statements of ``load_many``: (collection, model, row locks, share)
@@ -91,7 +100,11 @@ class Writer:
         keeps them: see RevAllocator)."""
         locks = self.row_locks
         stmt = _MANY.get((coll.name, coll.model, locks, share), partial(_many, coll, locks, share))
-        found = {r.id for r in (await self.session.execute(stmt, {"ids": ids})).scalars()}
+        found: set[Any] = set()
+        for record, area_id, path, level in await self.session.execute(stmt, {"ids": ids}):
+            found.add(record.id)
+            if area_id is not None:
+                self._areas[area_id] = (path, level)
         for rid in ids:
             key = (coll.name, rid)
             if rid in found:
