@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from server.sync.batch_insert import insert_new
 from server.sync.models import SyncState
 
 #: Provisional revs live above this; real revs never get near it (2**62 changes).
@@ -143,6 +144,7 @@ class RevAllocator:
             self._base = int(row[0]) - n
             self.state = (int(row[0]), int(row[1]))
         self._rewrite()
+        await insert_new(self.session)  # PostgreSQL: the new rows of every table at once
         await self.session.flush()
 
     def _rewrite(self) -> None:
