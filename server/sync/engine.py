@@ -78,12 +78,25 @@ async def run(
     its device bookkeeping is written afterwards in a short transaction of its own, only
     when due (``bookkeeping_due``): appended to ``deferred`` for the caller to run after
     the answer is sent, or run here when ``deferred`` is None."""
-    writes = bool(request.mutations) or (request.pull and caller.principal.role in AUDITED_READERS)
+    audited = caller.principal.role in AUDITED_READERS
+    writes = bool(request.mutations) or (request.pull and audited)
+    # A writer whose pulls are not audited pulls after its commit, in a read of its own:
+    # the change counter, held from the stamp to the commit, then covers only its rows and
+    # the commit (every writer of the city passes through it, one at a time).
+    pull_after = bool(request.mutations) and request.pull and not audited
     for attempt in range(1, ATTEMPTS + 1):
         try:
             async with _one_writer(db, writes), transaction(db, read_only=not writes) as session:
-                response, device = await _run(
-                    session, settings, registry, caller, request, cursor, received, writes
+                response, device, batch = await _run(
+                    session,
+                    settings,
+                    registry,
+                    caller,
+                    request,
+                    cursor,
+                    received,
+                    writes,
+                    pull=request.pull and not pull_after,
                 )
             break
         except SQLAlchemyError as exc:
@@ -96,6 +109,13 @@ async def run(
             _("The changes met a concurrent write and were not saved; send them again."),
             code="write_conflict",
         )
+    if pull_after:
+        try:
+            async with transaction(db, read_only=True) as session:
+                await _pull(session, settings, caller.principal, request, cursor, batch, response)
+        except SQLAlchemyError as exc:
+            # the batch is committed: sent again, it is answered from its idempotency records
+            raise Unavailable(_("The database is unreachable; try again later.")) from exc
     if not writes and bookkeeping_due(device, request, response, received):
         job = partial(_write_bookkeeping, db, device.id, request, response, received)
         if deferred is None:
@@ -165,7 +185,9 @@ async def _run(
     cursor: cursors.Cursor | None,
     received: datetime,
     writes: bool,
-) -> tuple[SyncResponse, Device]:
+    *,
+    pull: bool,
+) -> tuple[SyncResponse, Device, Batch]:
     # 5. Lock the device row (a sync that writes): syncs of one device that write run one
     # after another. A revocation that committed since the request was authenticated
     # still refuses it. A sync that writes nothing uses the row authentication read a
@@ -196,7 +218,7 @@ async def _run(
         finalize(batch, results)
         if STAMP_PAUSE_S:  # tests only: widen the window between the stamp and the commit
             await asyncio.sleep(random.uniform(0, STAMP_PAUSE_S))
-    # 9. The pull.
+    # 9. The pull (here, or after the commit: see ``run``).
     response = SyncResponse(
         protocol=PROTOCOL_VERSION,
         server_time=now_ms,
@@ -204,7 +226,7 @@ async def _run(
         results=results,
         clock_offset=offset,
     )
-    if request.pull:
+    if pull:
         await _pull(session, settings, principal, request, cursor, batch, response)
         pull_audit.record_pull(session, registry, principal, device, cursor, response)
     # 10. Device bookkeeping for the supervisor's freshness view, when due (a sync that
@@ -212,7 +234,7 @@ async def _run(
     if writes and bookkeeping_due(device, request, response, received):
         _bookkeeping(device, request, response, received, offset)
     # 11. Commit (by the caller's transaction) and answer.
-    return response, device
+    return response, device, batch
 
 
 async def _pull(
