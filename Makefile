@@ -20,7 +20,15 @@ $(STAMP): pyproject.toml
 	$(PIP) install -q -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## create the virtualenv and install the server with its dev tools
+# esbuild (package.json), which bundles the field app's modules (server/web/bundle.py)
+NODE_STAMP := node_modules/.package-lock.json
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP) ## create the virtualenv, install the server with its dev tools and esbuild, build the app's bundle
+	@$(PY) -c "from server.web.bundle import bundle; print('field app bundle:', bundle().folder.name)"
 
 system-deps: ## Debian packages the browser tests need (chromium, CJK fonts), once
 	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "noto.*cjk"; then \
@@ -77,5 +85,5 @@ bench-city: install pg ## supervisor pages and first sync at 13k, 100k and 1M pe
 	$(PY) -m bench.city --sizes 13k,100k,1m
 	$(PY) -m bench.plot $$(ls bench/results/city-*.json | grep -v latest)
 
-clean: ## remove the virtualenv and local data
-	rm -rf $(VENV) data/*.db data/*.db-*
+clean: ## remove the virtualenv, node_modules, the built bundles and local data
+	rm -rf $(VENV) node_modules web/static/build data/*.db data/*.db-*

@@ -31,6 +31,7 @@ from server.deps import SESSIONMAKER, SETTINGS, close_unused_session, provide_se
 from server.errors import DomainError
 from server.http_errors import exception_handlers
 from server.sync.spec.collections import Registry
+from server.web.bundle import warm_bundle
 from server.web.static import warm_static
 from server.web.templating import configure_templates
 
@@ -119,7 +120,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
         # open pages hear of fever reports and alerts written by any process (PostgreSQL)
         listener = live.start_listener(settings.database_url)
+        # the field app's bundle built when its sources changed (server/web/bundle.py), then
         # static files compressed (brotli 11, gzip) in the background, not on a request
+        warm_bundle()
         warm_static()
         try:
             yield

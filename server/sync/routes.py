@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 
+import anyio.to_thread
 from litestar import Request, Response, get, post
 from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.params import FromPath, FromQuery, QueryParameter
@@ -23,6 +25,7 @@ from server.errors import BadInput
 from server.i18n import gettext as _
 from server.json_body import decode_json, read_body
 from server.sync import conflicts, engine, transport
+from server.sync import cursor as cursors
 from server.sync.spec.codes import CONFLICT_STATUSES
 from server.sync.wire import ConflictDetail, ConflictList, Decision, DecisionResult
 
@@ -56,7 +59,14 @@ async def sync(
     answer = await engine.run(
         db, settings, registry, identity, sync_request, cursor, received, deferred=after
     )
-    content, encoding = transport.encode_response(answer, request.headers.get("accept-encoding"))
+    accept = request.headers.get("accept-encoding")
+    if sync_request.pull and not isinstance(cursor, cursors.FeedCursor):
+        # a snapshot page (first sync): compressed harder, in a thread (transport.py)
+        content, encoding = await anyio.to_thread.run_sync(
+            partial(transport.encode_response, answer, accept, snapshot=True)
+        )
+    else:
+        content, encoding = transport.encode_response(answer, accept)
     headers = {"Cache-Control": "no-store", "Vary": "Accept-Encoding"}
     if encoding:
         headers["Content-Encoding"] = encoding

@@ -99,7 +99,10 @@ def precompress_all() -> int:
     count = 0
     for path in sorted(STATIC_DIR.rglob("*")):
         if path.is_file():
-            load(path)
+            try:
+                load(path)
+            except FileNotFoundError:  # a build folder renamed or pruned meanwhile
+                continue
             count += 1
     return count
 

@@ -1,5 +1,6 @@
-// The field app's service worker (served at /sw.js with VERSION and PRECACHE prepended by
-// server/web/pwa.py; registered as a module worker with scope /).
+// The field app's service worker (bundled with the modules it imports by web/build.mjs,
+// served at /sw.js with VERSION and PRECACHE prepended by server/web/pwa.py; registered
+// as a module worker with scope /).
 //
 // One strategy per kind of request:
 //   app shell (/app, /offline, the manifest, every precached /static file): cache first
@@ -47,8 +48,8 @@ async function fromCache(path) {
   return cache.match(path);
 }
 
-async function cacheFirst(request) {
-  const hit = await fromCache(new URL(request.url).pathname);
+async function cacheFirst(request, key) {
+  const hit = await fromCache(key);
   return hit || fetch(request);
 }
 
@@ -80,7 +81,11 @@ self.addEventListener("fetch", (event) => {
     event.respondWith(url.pathname === SHELL ? shell(request) : networkFirstPage(request));
     return;
   }
-  if (PRECACHED.has(url.pathname)) event.respondWith(cacheFirst(request));
+  // the bundle's files are precached under their versioned URLs (`?v=<hash>`), the rest
+  // under their paths
+  const key = url.pathname + url.search;
+  if (PRECACHED.has(key)) event.respondWith(cacheFirst(request, key));
+  else if (PRECACHED.has(url.pathname)) event.respondWith(cacheFirst(request, url.pathname));
 });
 
 // The shell is rendered in the language of the `lang` cookie: after a switch the page
