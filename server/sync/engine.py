@@ -112,7 +112,9 @@ async def run(
     if pull_after:
         try:
             async with transaction(db, read_only=True) as session:
-                await _pull(session, settings, caller.principal, request, cursor, batch, response)
+                await _pull(
+                    session, settings, caller.principal, request, cursor, batch, response, None
+                )
         except SQLAlchemyError as exc:
             # the batch is committed: sent again, it is answered from its idempotency records
             raise Unavailable(_("The database is unreachable; try again later.")) from exc
@@ -227,7 +229,7 @@ async def _run(
         clock_offset=offset,
     )
     if pull:
-        await _pull(session, settings, principal, request, cursor, batch, response)
+        await _pull(session, settings, principal, request, cursor, batch, response, alloc.state)
         pull_audit.record_pull(session, registry, principal, device, cursor, response)
     # 10. Device bookkeeping for the supervisor's freshness view, when due (a sync that
     # wrote: here, on the locked row; else after the transaction).
@@ -245,11 +247,14 @@ async def _pull(
     cursor: cursors.Cursor | None,
     batch: Batch,
     response: SyncResponse,
+    stamped: tuple[int, int] | None,
 ) -> None:
     # 9.1 the horizon: every rev up to the committed last_rev (ours included) is final.
-    # (columns, not the ORM object: the allocator updates the row with plain UPDATEs; a
-    # batch that stamped revs holds the counter and knows it already)
-    state = batch.w.alloc.state or (await session.execute(_STATE)).first()
+    # (columns, not the ORM object: the allocator updates the row with plain UPDATEs.)
+    # ``stamped``: what this transaction's stamp read while it holds the counter, so both
+    # are current (a pull after the commit reads them again: a purge may have raised the
+    # tombstone horizon since)
+    state = stamped or (await session.execute(_STATE)).first()
     hi, horizon = (int(state[0]), int(state[1])) if state else (0, 0)
     limit = min(request.limit or settings.sync_page_size, settings.sync_page_size, MAX_PAGE)
     puller = Puller(session, principal, batch.w.registry, batch.suppressed)
