@@ -12,9 +12,11 @@ from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
 from server.areas.paths import ancestor_ids
 from server.areas.queries import Groups
+from server.areas.tallies import AreaTally
 from server.people.models import Household
 from server.people.rules import mask_phone
 from server.querying import PAGE_SIZE, Page, count_of, page_offset
+from server.visits.coverage import CampaignCoverage
 from server.visits.models import Campaign, Visit
 from server.visits.rules import coverage_ratio, format_percent
 from server.visits.values import VisitOutcome
@@ -86,22 +88,28 @@ async def coverage_per_area(
     session: AsyncSession, principal: Principal, campaign: Campaign | None
 ) -> dict[int, Coverage]:
     """Households and visited households by the area they are registered in (not rolled
-    up), for the principal's subtree: two GROUP BY area_id statements, no join of areas on
-    their paths. :func:`roll_up` turns them into the figures of any area above."""
-    live = and_(Household.deleted.is_(False), in_subtree(Household.area_id, principal))
+    up), for the principal's subtree. Read from the counts the database keeps as rows are
+    written (``area_tallies``, ``campaign_coverage``: server/areas/tallies.py,
+    server/visits/coverage.py), so a county of a million people costs a few thousand rows,
+    not a pass over its households and visits. :func:`roll_up` turns them into the
+    figures of any area above."""
     totals = await session.execute(
-        select(Household.area_id, func.count(Household.id)).where(live).group_by(Household.area_id)
+        select(AreaTally.area_id, AreaTally.live).where(
+            AreaTally.collection == Household.__tablename__,
+            AreaTally.live > 0,
+            in_subtree(AreaTally.area_id, principal),
+        )
     )
     visited: dict[int, int] = {}
     if campaign is not None:
-        # a semi-join (EXISTS): each household once, no DISTINCT over every visit
-        found = select(Visit.id).where(Visit.household_id == Household.id, _visited_in(campaign))
-        stmt = (
-            select(Household.area_id, func.count(Household.id))
-            .where(live, found.exists())
-            .group_by(Household.area_id)
+        found = await session.execute(
+            select(CampaignCoverage.area_id, CampaignCoverage.visited).where(
+                CampaignCoverage.campaign_id == campaign.id,
+                CampaignCoverage.visited > 0,
+                in_subtree(CampaignCoverage.area_id, principal),
+            )
         )
-        visited = {int(a): int(n) for a, n in (await session.execute(stmt)).all()}
+        visited = {int(a): int(n) for a, n in found.all()}
     return {
         int(aid): Coverage(total=int(n), visited=visited.get(int(aid), 0))
         for aid, n in totals.all()
