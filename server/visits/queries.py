@@ -147,18 +147,33 @@ async def coverage_tree(
     levels: tuple[str, ...],
     campaign: Campaign | None,
 ) -> CoverageTree:
-    per_area = await coverage_per_area(session, principal, campaign)
+    # one statement: the subtree's areas with their kept counts (server/areas/tallies.py,
+    # server/visits/coverage.py), summed up the tree here
+    tally = and_(AreaTally.area_id == Area.id, AreaTally.collection == Household.__tablename__)
+    found = and_(
+        CampaignCoverage.area_id == Area.id,
+        CampaignCoverage.campaign_id == (campaign.id if campaign is not None else -1),
+    )
     areas = (
         await session.execute(
-            select(Area.id, Area.name, Area.level, Area.path)
+            select(
+                Area.id, Area.name, Area.level, Area.path, AreaTally.live, CampaignCoverage.visited
+            )
+            .outerjoin(AreaTally, tally)
+            .outerjoin(CampaignCoverage, found)
             .where(in_subtree_path(Area.path, principal.area_path))
             .order_by(Area.code)
         )
     ).all()
-    rolled = roll_up(per_area, {aid: path for aid, _, _, path in areas})
+    per_area = {
+        aid: Coverage(total=int(live), visited=int(visited or 0))
+        for aid, _, _, _, live, visited in areas
+        if live
+    }
+    rolled = roll_up(per_area, {aid: path for aid, _, _, path, *_ in areas})
     empty = Coverage(total=0, visited=0)
     by_level: dict[str, list[AreaCoverage]] = {level: [] for level in levels}
-    for aid, name, level, _ in areas:
+    for aid, name, level, *_ in areas:
         if level in by_level:
             by_level[level].append(AreaCoverage(name, rolled.get(aid, empty)))
     return CoverageTree(rolled.get(principal.area_id, empty), by_level)
