@@ -16,7 +16,11 @@ server/visits/queries.py ``_visited_in``). Household totals come from ``area_tal
 On PostgreSQL the visits trigger runs BEFORE each row so that, in a statement writing
 several visits, each row sees the rows written before it and not yet the later ones
 (after-row triggers would all see the whole statement and miss that two visits of one
-household came together); SQLite runs row triggers as it goes.
+household came together); SQLite runs row triggers as it goes. A BEFORE INSERT trigger
+also runs for a row that ``ON CONFLICT`` then skips: an insert whose id is already there
+counts nothing (writers of one database take the change counter first, so two of them
+never insert one id at once). SQLite's ``INSERT OR REPLACE`` deletes without firing delete
+triggers: nothing here uses it, and the counts would not see such a delete.
 """
 
 from __future__ import annotations
@@ -127,6 +131,11 @@ BEGIN
     END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
+    END IF;
+    IF TG_OP = 'INSERT' AND EXISTS (SELECT 1 FROM visits WHERE id = NEW.id) THEN
+        -- the row will not be inserted: a unique violation, or ON CONFLICT skips it or
+        -- turns it into an update (whose own trigger counts it)
+        RETURN NEW;
     END IF;
     {_visit_add("NEW")}
     RETURN NEW;

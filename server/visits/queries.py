@@ -135,7 +135,7 @@ def roll_up(per_area: dict[int, Coverage], paths: dict[int, str]) -> dict[int, C
 @dataclass(frozen=True, slots=True)
 class CoverageTree:
     """Household coverage of the principal's own area and of every area of some levels
-    below it, from one pass over the households (:func:`coverage_tree`)."""
+    below it, from the counts kept per area (:func:`coverage_tree`)."""
 
     coverage: Coverage
     by_level: dict[str, list[AreaCoverage]]

@@ -205,7 +205,8 @@ async def supervisor_home(
 ) -> SupervisorHome:
     today = local_today(now, settings.timezone)
     campaign = await current_campaign(session, principal.area_path, now)
-    # one pass over the households, rolled up the area tree (not one scan per figure)
+    # the counts the database keeps per area, rolled up the area tree (no pass over the
+    # households and visits: server/areas/tallies.py, server/visits/coverage.py)
     tree = await coverage_tree(session, principal, (AreaLevel.TOWN, AreaLevel.VILLAGE), campaign)
     return SupervisorHome(
         area_id=principal.area_id,

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.accounts.guard import Principal, in_subtree
@@ -183,7 +185,7 @@ async def test_writes_keep_the_counts(county: DB) -> None:
             )
             if not found:
                 unvisited.append(h)
-    assert len(unvisited) >= 3
+    assert len(unvisited) >= 4
     target = unvisited[0]
 
     def visit(household: Household, when: datetime, outcome: str = "visited") -> dict[str, Any]:
@@ -209,6 +211,18 @@ async def test_writes_keep_the_counts(county: DB) -> None:
                 visit(unvisited[1], start - timedelta(days=1)),
                 visit(unvisited[2], at, "refused"),
             ],
+        )
+    await assert_kept(county)
+    # sent again (an idempotent insert the database skips): counted once still
+    async with county.begin() as session:
+        dialect = session.get_bind().dialect.name
+        upsert = pg_insert if dialect == "postgresql" else sqlite_insert
+        again = dict(first, visited_at=at + timedelta(minutes=5))
+        await session.execute(upsert(Visit).values(again).on_conflict_do_nothing())
+        await session.execute(
+            upsert(Visit)
+            .values(visit(unvisited[3], at, "visited") | {"id": first["id"]})
+            .on_conflict_do_nothing()
         )
     await assert_kept(county)
     # one of the two deleted: still visited; both: not
