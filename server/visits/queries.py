@@ -157,7 +157,13 @@ async def coverage_tree(
     areas = (
         await session.execute(
             select(
-                Area.id, Area.name, Area.level, Area.path, AreaTally.live, CampaignCoverage.visited
+                Area.id,
+                Area.name,
+                Area.level,
+                Area.path,
+                Area.parent_id,
+                AreaTally.live,
+                CampaignCoverage.visited,
             )
             .outerjoin(AreaTally, tally)
             .outerjoin(CampaignCoverage, found)
@@ -165,18 +171,20 @@ async def coverage_tree(
             .order_by(Area.code)
         )
     ).all()
-    per_area = {
-        aid: Coverage(total=int(live), visited=int(visited or 0))
-        for aid, _, _, _, live, visited in areas
-        if live
-    }
-    rolled = roll_up(per_area, {aid: path for aid, _, _, path, *_ in areas})
-    empty = Coverage(total=0, visited=0)
+    # each area's own figures, then, deepest first, added into its parent (every area of
+    # the subtree is here, so each sum is complete before it is passed up)
+    sums = {aid: [int(live or 0), int(visited or 0)] for aid, *_, live, visited in areas}
+    for aid, _, _, _, parent, *_ in sorted(areas, key=lambda r: -r.path.count("/")):
+        if aid != principal.area_id and parent in sums:
+            up, cell = sums[parent], sums[aid]
+            up[0] += cell[0]
+            up[1] += cell[1]
     by_level: dict[str, list[AreaCoverage]] = {level: [] for level in levels}
     for aid, name, level, *_ in areas:
         if level in by_level:
-            by_level[level].append(AreaCoverage(name, rolled.get(aid, empty)))
-    return CoverageTree(rolled.get(principal.area_id, empty), by_level)
+            by_level[level].append(AreaCoverage(name, Coverage(*sums[aid])))
+    own = sums.get(principal.area_id, [0, 0])
+    return CoverageTree(Coverage(*own), by_level)
 
 
 async def coverage_by_level(

@@ -148,9 +148,20 @@ async def test_coverage_and_snapshot_counts_equal_direct_counts_at_every_level(
                 assert tree.coverage.visited == sum(
                     n for (c, a), n in counted.items() if c == campaign.id and a in totals
                 )
-                assert sum(t.coverage.total for t in tree.by_level[AreaLevel.VILLAGE]) == sum(
-                    totals.values()
-                )
+                # each town and village of the subtree, in code order, summed from the rows
+                paths = {a.id: a.path for a in areas}
+                for level in (AreaLevel.TOWN, AreaLevel.VILLAGE):
+                    below = sorted(
+                        (a for a in areas if a.level == level and a.path.startswith(area.path)),
+                        key=lambda a: a.code,
+                    )
+                    assert [row.name for row in tree.by_level[level]] == [a.name for a in below]
+                    for row, a in zip(tree.by_level[level], below, strict=True):
+                        inside = {g for g in totals if paths[g].startswith(a.path)}
+                        assert row.coverage == Coverage(
+                            total=sum(totals[g] for g in inside),
+                            visited=sum(counted.get((campaign.id, g), 0) for g in inside),
+                        )
             # the first sync's count: the tallies for whole collections, rows otherwise
             puller = Puller(session, principal, REGISTRY)
             for coll in puller.colls:
