@@ -50,19 +50,30 @@ def _running_on(day: date) -> ColumnElement[bool]:
     )
 
 
+#: (checks per day, slots done that day, how many measures)
+SlotGroups = list[tuple[int, set[str], int]]
+
+
 async def _slots_done_on(
-    session: AsyncSession, principal: Principal, day: date
-) -> list[tuple[int, set[str], int]]:
-    """(checks per day, slots done on `day`, how many measures) for every measure running
-    that day in the subtree. SQL groups the measures by those three, so a county's
-    hundreds of measures come back as a handful of rows."""
+    session: AsyncSession, principal: Principal, *days: date
+) -> dict[date, SlotGroups]:
+    """For each of `days`, (checks per day, slots done that day, how many measures) over
+    every measure running that day in the subtree. SQL groups the measures by those, so a
+    county's measures come back as a handful of rows; several days share one pass over
+    the measures and their checks (the supervisor's home asks for today and yesterday)."""
+    running = {day: case((_running_on(day), 1), else_=0) for day in days}
     done = {
-        slot: func.max(case((Check.slot == slot, 1), else_=0)).label(slot) for slot in CheckSlot
+        (day, slot): func.max(
+            case((and_(Check.check_date == day, Check.slot == slot), 1), else_=0)
+        ).label(f"d{i}_{slot}")
+        for i, day in enumerate(days)
+        for slot in CheckSlot
     }
     per_measure = (
         select(
             Measure.id,
             func.coalesce(Policy.checks_per_day, len(CheckSlot)).label("per_day"),
+            *(flag.label(f"on{i}") for i, flag in enumerate(running.values())),
             *done.values(),
         )
         .outerjoin(Policy, Policy.id == Measure.policy_id)
@@ -70,20 +81,28 @@ async def _slots_done_on(
             Check,
             and_(
                 Check.measure_id == Measure.id,
-                Check.check_date == day,
+                Check.check_date.in_(days),
                 Check.deleted.is_(False),
             ),
         )
-        .where(_running_on(day), in_subtree(Measure.area_id, principal))
+        .where(or_(*(_running_on(day) for day in days)), in_subtree(Measure.area_id, principal))
         .group_by(Measure.id, Policy.checks_per_day)
         .subquery()
     )
-    cols = [per_measure.c.per_day, *(per_measure.c[slot] for slot in CheckSlot)]
+    on = [per_measure.c[f"on{i}"] for i in range(len(days))]
+    flags = [per_measure.c[f"d{i}_{slot}"] for i in range(len(days)) for slot in CheckSlot]
+    cols = [per_measure.c.per_day, *on, *flags]
     rows = await session.execute(select(*cols, func.count()).group_by(*cols))
-    groups = []
-    for per_day, *flags, n in rows.all():
-        done_slots = {slot.value for slot, flag in zip(CheckSlot, flags, strict=True) if flag}
-        groups.append((int(per_day), done_slots, int(n)))
+    groups: dict[date, SlotGroups] = {day: [] for day in days}
+    width = len(CheckSlot)
+    for per_day, *values, n in rows.all():
+        ran, done_flags = values[: len(days)], values[len(days) :]
+        for i, day in enumerate(days):
+            if not ran[i]:
+                continue
+            mine = done_flags[i * width : (i + 1) * width]
+            done_slots = {slot.value for slot, flag in zip(CheckSlot, mine, strict=True) if flag}
+            groups[day].append((int(per_day), done_slots, int(n)))
     return groups
 
 
@@ -99,8 +118,26 @@ class ChecksToday:
 
 async def checks_today(session: AsyncSession, principal: Principal, today: date) -> ChecksToday:
     """Check slots still open today over every active measure in the subtree."""
+    return _open_today((await _slots_done_on(session, principal, today))[today], today)
+
+
+async def missed_checks_on(session: AsyncSession, principal: Principal, day: date) -> int:
+    """Check slots of a finished `day` (yesterday, on the supervisor's home) nobody did."""
+    return _missed_on((await _slots_done_on(session, principal, day))[day], day)
+
+
+async def checks_today_and_missed(
+    session: AsyncSession, principal: Principal, today: date
+) -> tuple[ChecksToday, int]:
+    """:func:`checks_today` and :func:`missed_checks_on` yesterday, from one statement."""
+    yesterday = today - timedelta(days=1)
+    groups = await _slots_done_on(session, principal, today, yesterday)
+    return _open_today(groups[today], today), _missed_on(groups[yesterday], yesterday)
+
+
+def _open_today(groups: SlotGroups, today: date) -> ChecksToday:
     under, open_by_slot = 0, {slot.value: 0 for slot in CheckSlot}
-    for per_day, done_slots, n in await _slots_done_on(session, principal, today):
+    for per_day, done_slots, n in groups:
         # the SQL kept measures running today, so the rule's window check is met by
         # passing today as the start and no release date
         for slot in checks_due(today, None, MeasureStatus.ACTIVE, today, done_slots, per_day):
@@ -109,10 +146,9 @@ async def checks_today(session: AsyncSession, principal: Principal, today: date)
     return ChecksToday(under_check=under, open_by_slot=open_by_slot)
 
 
-async def missed_checks_on(session: AsyncSession, principal: Principal, day: date) -> int:
-    """Check slots of a finished `day` (yesterday, on the supervisor's home) nobody did."""
+def _missed_on(groups: SlotGroups, day: date) -> int:
     missed = 0
-    for per_day, done_slots, n in await _slots_done_on(session, principal, day):
+    for per_day, done_slots, n in groups:
         # the SQL kept measures running on `day`: the rule looks at that one day only
         done = [(day, slot) for slot in done_slots]
         missed += n * len(

@@ -1,4 +1,4 @@
-"""The supervisor's "tests due" figure, whose measures PostgreSQL groups by policy, start
+"""The supervisor's "tests due" and check figures, whose measures PostgreSQL groups by policy, start
 day and sample days (server/quarantine/queries.py), equals the rule applied measure by
 measure to the rows themselves, for every area of the demo county."""
 
@@ -17,10 +17,10 @@ from server.accounts.values import Role
 from server.areas.models import Area
 from server.config import DEFAULT_TIMEZONE, Settings
 from server.quarantine import queries
-from server.quarantine.models import Measure, Policy, Test
-from server.quarantine.rules import PolicyRule, schedule
+from server.quarantine.models import Check, Measure, Policy, Test
+from server.quarantine.rules import PolicyRule, checks_due, missed_checks, schedule
 from server.quarantine.rules import tests_due as open_tests
-from server.quarantine.values import MeasureStatus
+from server.quarantine.values import CheckSlot, MeasureStatus
 from server.seed import Scale, seed_demo
 
 pytestmark = pytest.mark.slow
@@ -96,3 +96,67 @@ async def test_tests_due_equals_the_rule_measure_by_measure(settings: Settings, 
                     session, principal, TODAY, DEFAULT_TIMEZONE
                 ) == await queries._measures_by_samples(session, principal, TODAY, DEFAULT_TIMEZONE)
         assert max(figures) > 0
+
+
+async def test_checks_today_and_missed_equal_the_rule_measure_by_measure(
+    settings: Settings, db: DB
+) -> None:
+    """Today's open check slots and yesterday's missed ones, read in one statement for
+    the supervisor's home, equal the rule applied to each running measure's checks."""
+    await seed_demo(settings, seed=3, today=TODAY, scale=Scale(towns=2, villages_per_town=2))
+    yesterday = TODAY - timedelta(days=1)
+    async with db.begin() as session:
+        # a few of today's and yesterday's checks struck out
+        days = (
+            await session.execute(select(Check).where(Check.check_date.in_([TODAY, yesterday])))
+        ).scalars()
+        struck = [c.id for c in list(days)[::7]]
+        assert struck
+        await session.execute(update(Check).where(Check.id.in_(struck)).values(deleted=True))
+    async with db() as session:
+        policies = {p.id: p for p in (await session.execute(select(Policy))).scalars()}
+        measures = list((await session.execute(select(Measure))).scalars())
+        checks = list(
+            (await session.execute(select(Check).where(Check.deleted.is_(False)))).scalars()
+        )
+        paths = dict((await session.execute(select(Area.id, Area.path))).all())
+        areas = (await session.execute(select(Area).order_by(Area.path))).scalars().all()
+        seen = []
+        for area in areas[:12]:
+            principal = Principal(
+                user_id=1, role=Role.SUPERVISOR, area_id=area.id, area_path=area.path
+            )
+            got_today, got_missed = await queries.checks_today_and_missed(session, principal, TODAY)
+            assert got_today == await queries.checks_today(session, principal, TODAY)
+            assert got_missed == await queries.missed_checks_on(session, principal, yesterday)
+            want_open = {slot.value: 0 for slot in CheckSlot}
+            under = missed = 0
+            for m in measures:
+                if not paths[m.area_id].startswith(area.path):
+                    continue
+                per_day = policies[m.policy_id].checks_per_day if m.policy_id else len(CheckSlot)
+                for day in (TODAY, yesterday):
+                    running = (
+                        not m.deleted
+                        and m.status == MeasureStatus.ACTIVE
+                        and m.kind in queries.CHECKED_KINDS
+                        and m.start_date <= day
+                        and (m.end_date is None or m.end_date > day)
+                    )
+                    if not running:
+                        continue
+                    done = {c.slot for c in checks if c.measure_id == m.id and c.check_date == day}
+                    if day == TODAY:
+                        under += 1
+                        for slot in checks_due(day, None, MeasureStatus.ACTIVE, day, done, per_day):
+                            want_open[slot] += 1
+                    else:
+                        end = day + timedelta(days=1)
+                        missed += len(
+                            missed_checks(day, end, end, [(day, s) for s in done], per_day)
+                        )
+            assert got_today == queries.ChecksToday(under_check=under, open_by_slot=want_open)
+            assert got_missed == missed
+            seen.append((under, missed))
+        assert max(u for u, _ in seen) > 0
+        assert max(m for _, m in seen) > 0
