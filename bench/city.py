@@ -122,7 +122,7 @@ async def build(url: str, scale: Scale, seed: int = 2021) -> dict[str, Any]:
         seed_load._put = _copy_put  # type: ignore[assignment]
         try:
             async with transaction(make_sessionmaker(engine)) as session:
-                await seed_load.write_demo(session, demo)
+                await seed_load.write_demo(session, demo, clock)
         finally:
             seed_load._put = _plain_put  # type: ignore[assignment]
         written = time.perf_counter()

@@ -12,7 +12,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Date, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
@@ -49,19 +50,30 @@ def _running_on(day: date) -> ColumnElement[bool]:
     )
 
 
+#: (checks per day, slots done that day, how many measures)
+SlotGroups = list[tuple[int, set[str], int]]
+
+
 async def _slots_done_on(
-    session: AsyncSession, principal: Principal, day: date
-) -> list[tuple[int, set[str], int]]:
-    """(checks per day, slots done on `day`, how many measures) for every measure running
-    that day in the subtree. SQL groups the measures by those three, so a county's
-    hundreds of measures come back as a handful of rows."""
+    session: AsyncSession, principal: Principal, *days: date
+) -> dict[date, SlotGroups]:
+    """For each of `days`, (checks per day, slots done that day, how many measures) over
+    every measure running that day in the subtree. SQL groups the measures by those, so a
+    county's measures come back as a handful of rows; several days share one pass over
+    the measures and their checks (the supervisor's home asks for today and yesterday)."""
+    running = {day: case((_running_on(day), 1), else_=0) for day in days}
     done = {
-        slot: func.max(case((Check.slot == slot, 1), else_=0)).label(slot) for slot in CheckSlot
+        (day, slot): func.max(
+            case((and_(Check.check_date == day, Check.slot == slot), 1), else_=0)
+        ).label(f"d{i}_{slot}")
+        for i, day in enumerate(days)
+        for slot in CheckSlot
     }
     per_measure = (
         select(
             Measure.id,
             func.coalesce(Policy.checks_per_day, len(CheckSlot)).label("per_day"),
+            *(flag.label(f"on{i}") for i, flag in enumerate(running.values())),
             *done.values(),
         )
         .outerjoin(Policy, Policy.id == Measure.policy_id)
@@ -69,20 +81,28 @@ async def _slots_done_on(
             Check,
             and_(
                 Check.measure_id == Measure.id,
-                Check.check_date == day,
+                Check.check_date.in_(days),
                 Check.deleted.is_(False),
             ),
         )
-        .where(_running_on(day), in_subtree(Measure.area_id, principal))
+        .where(or_(*(_running_on(day) for day in days)), in_subtree(Measure.area_id, principal))
         .group_by(Measure.id, Policy.checks_per_day)
         .subquery()
     )
-    cols = [per_measure.c.per_day, *(per_measure.c[slot] for slot in CheckSlot)]
+    on = [per_measure.c[f"on{i}"] for i in range(len(days))]
+    flags = [per_measure.c[f"d{i}_{slot}"] for i in range(len(days)) for slot in CheckSlot]
+    cols = [per_measure.c.per_day, *on, *flags]
     rows = await session.execute(select(*cols, func.count()).group_by(*cols))
-    groups = []
-    for per_day, *flags, n in rows.all():
-        done_slots = {slot.value for slot, flag in zip(CheckSlot, flags, strict=True) if flag}
-        groups.append((int(per_day), done_slots, int(n)))
+    groups: dict[date, SlotGroups] = {day: [] for day in days}
+    width = len(CheckSlot)
+    for per_day, *values, n in rows.all():
+        ran, done_flags = values[: len(days)], values[len(days) :]
+        for i, day in enumerate(days):
+            if not ran[i]:
+                continue
+            mine = done_flags[i * width : (i + 1) * width]
+            done_slots = {slot.value for slot, flag in zip(CheckSlot, mine, strict=True) if flag}
+            groups[day].append((int(per_day), done_slots, int(n)))
     return groups
 
 
@@ -98,8 +118,26 @@ class ChecksToday:
 
 async def checks_today(session: AsyncSession, principal: Principal, today: date) -> ChecksToday:
     """Check slots still open today over every active measure in the subtree."""
+    return _open_today((await _slots_done_on(session, principal, today))[today], today)
+
+
+async def missed_checks_on(session: AsyncSession, principal: Principal, day: date) -> int:
+    """Check slots of a finished `day` (yesterday, on the supervisor's home) nobody did."""
+    return _missed_on((await _slots_done_on(session, principal, day))[day], day)
+
+
+async def checks_today_and_missed(
+    session: AsyncSession, principal: Principal, today: date
+) -> tuple[ChecksToday, int]:
+    """:func:`checks_today` and :func:`missed_checks_on` yesterday, from one statement."""
+    yesterday = today - timedelta(days=1)
+    groups = await _slots_done_on(session, principal, today, yesterday)
+    return _open_today(groups[today], today), _missed_on(groups[yesterday], yesterday)
+
+
+def _open_today(groups: SlotGroups, today: date) -> ChecksToday:
     under, open_by_slot = 0, {slot.value: 0 for slot in CheckSlot}
-    for per_day, done_slots, n in await _slots_done_on(session, principal, today):
+    for per_day, done_slots, n in groups:
         # the SQL kept measures running today, so the rule's window check is met by
         # passing today as the start and no release date
         for slot in checks_due(today, None, MeasureStatus.ACTIVE, today, done_slots, per_day):
@@ -108,10 +146,9 @@ async def checks_today(session: AsyncSession, principal: Principal, today: date)
     return ChecksToday(under_check=under, open_by_slot=open_by_slot)
 
 
-async def missed_checks_on(session: AsyncSession, principal: Principal, day: date) -> int:
-    """Check slots of a finished `day` (yesterday, on the supervisor's home) nobody did."""
+def _missed_on(groups: SlotGroups, day: date) -> int:
     missed = 0
-    for per_day, done_slots, n in await _slots_done_on(session, principal, day):
+    for per_day, done_slots, n in groups:
         # the SQL kept measures running on `day`: the rule looks at that one day only
         done = [(day, slot) for slot in done_slots]
         missed += n * len(
@@ -138,9 +175,11 @@ async def tests_due(
 ) -> int:
     """Persons under a measure with a scheduled test (today or earlier) not yet sampled.
 
-    One row per measure running today, then one per sample taken for them: bounded by the
-    people under a measure (hundreds in a county), and the rule
-    (:func:`server.quarantine.rules.tests_due`) needs each person's own dates.
+    The rule (:func:`server.quarantine.rules.tests_due`) needs each measure's schedule
+    (its policy and start day) and the local days its samples were taken on; measures
+    alike in those three answer alike. On PostgreSQL the SQL groups them so (a county of
+    a million people has tens of thousands of measures running, and a few thousand kinds
+    of them); elsewhere one row per measure and one per sample come back.
     """
     today = local_today(now, timezone)
     rules = {
@@ -154,25 +193,48 @@ async def tests_due(
         )
         for policy in (await session.execute(select(Policy))).scalars()
     }
-    running = await session.execute(
-        select(Measure.id, Measure.start_date, Measure.policy_id).where(
-            _running_on(today),
-            Measure.policy_id.is_not(None),
-            in_subtree(Measure.area_id, principal),
-        )
-    )
+    if session.get_bind().dialect.name == "postgresql":
+        kinds = await _measures_by_samples_pg(session, principal, today, timezone)
+    else:
+        kinds = await _measures_by_samples(session, principal, today, timezone)
     # a city has tens of thousands of measures but few (policy, start day) pairs
     schedules: dict[tuple[int, date], Any] = {}
-    plans: dict[Any, Any] = {}
-    for measure_id, start, policy_id in running.all():
+    due = 0
+    for (policy_id, start, taken), n in kinds.items():
         if policy_id not in rules:
             continue
         key = (policy_id, start)
         if key not in schedules:
             schedules[key] = schedule(rules[policy_id], start)
-        plans[measure_id] = schedules[key]
-    if not plans:
-        return 0
+        if open_test_dates(schedules[key], today, taken):
+            due += n
+    return due
+
+
+#: (policy, start day, local days of the samples taken, sorted) -> measures so
+MeasureKinds = dict[tuple[int, date, tuple[date, ...]], int]
+
+
+def _running_scheduled(principal: Principal, today: date) -> list[ColumnElement[bool]]:
+    return [
+        _running_on(today),
+        Measure.policy_id.is_not(None),
+        in_subtree(Measure.area_id, principal),
+    ]
+
+
+async def _measures_by_samples(
+    session: AsyncSession, principal: Principal, today: date, timezone: str
+) -> MeasureKinds:
+    """One row per measure running today, then one per sample taken for them."""
+    running = await session.execute(
+        select(Measure.id, Measure.start_date, Measure.policy_id).where(
+            *_running_scheduled(principal, today)
+        )
+    )
+    measures = {mid: (int(pid or 0), start) for mid, start, pid in running.all()}
+    if not measures:
+        return {}
     taken: dict[object, list[date]] = defaultdict(list)
     samples = await session.execute(
         select(Test.measure_id, Test.sampled_at)
@@ -180,17 +242,54 @@ async def tests_due(
         .where(
             Test.deleted.is_(False),
             Test.sampled_at.is_not(None),
-            _running_on(today),
-            in_subtree(Measure.area_id, principal),
+            *_running_scheduled(principal, today),
         )
     )
     zone = ZoneInfo(timezone)
     for sampled_for, sampled_at in samples.all():
         if sampled_at is not None:  # the WHERE says so; the column type does not
             taken[sampled_for].append(sampled_at.astimezone(zone).date())
-    return sum(
-        1 for measure_id, plan in plans.items() if open_test_dates(plan, today, taken[measure_id])
+    kinds: MeasureKinds = defaultdict(int)
+    for mid, (policy_id, start) in measures.items():
+        kinds[(policy_id, start, tuple(sorted(taken[mid])))] += 1
+    return dict(kinds)
+
+
+async def _measures_by_samples_pg(
+    session: AsyncSession, principal: Principal, today: date, timezone: str
+) -> MeasureKinds:
+    """The same, grouped by PostgreSQL: each measure's local sample days as one sorted
+    text ("2026-01-03,2026-01-09"), then the measures counted per policy, start and days."""
+    local_day = cast(func.timezone(timezone, Test.sampled_at), Date)
+    days = func.string_agg(cast(local_day, String), aggregate_order_by(literal(","), local_day))
+    per_measure = (
+        select(
+            Measure.policy_id.label("policy_id"),
+            Measure.start_date.label("start_date"),
+            days.label("days"),
+        )
+        .outerjoin(
+            Test,
+            and_(
+                Test.measure_id == Measure.id,
+                Test.deleted.is_(False),
+                Test.sampled_at.is_not(None),
+            ),
+        )
+        .where(*_running_scheduled(principal, today))
+        .group_by(Measure.id, Measure.policy_id, Measure.start_date)
+        .subquery()
     )
+    rows = await session.execute(
+        select(
+            per_measure.c.policy_id, per_measure.c.start_date, per_measure.c.days, func.count()
+        ).group_by(per_measure.c.policy_id, per_measure.c.start_date, per_measure.c.days)
+    )
+    kinds: MeasureKinds = {}
+    for pid, start, days, n in rows.all():
+        taken = tuple(date.fromisoformat(d) for d in days.split(",")) if days else ()
+        kinds[(int(pid), start, taken)] = int(n)
+    return kinds
 
 
 # --- per child area (server.areas.queries.Groups): one statement per figure -------------

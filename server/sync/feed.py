@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
+from server.areas.tallies import TALLIED, AreaTally
 from server.statement_cache import StatementCache
 from server.sync import cursor as cursors
 from server.sync.models import SyncRemoval
@@ -308,11 +309,25 @@ class Puller:
         return max(0, total - sent)
 
     async def _count_snapshot(self, cur: cursors.SnapshotCursor) -> int:
+        """The snapshot rows from the cursor on. A whole collection read by subtree is the
+        sum of its live rows over the subtree's areas (``area_tallies``, kept by triggers:
+        server/areas/tallies.py) rather than a count of its rows: the same number while
+        nothing is written, and rows written after ``hi`` make it an overestimate, as
+        deletes already do (the figure is for a progress bar)."""
         total = 0
+        tallied: list[str] = []
         for i, index in enumerate(cur.order[cur.pos :]):
             coll = self.registry.at(index)
             after = cur.after if i == 0 else ""
+            if not after and coll.read_scope == "subtree" and coll.model.__tablename__ in TALLIED:
+                tallied.append(coll.model.__tablename__)
+                continue
             total += await self._count(coll, self._snapshot_where(coll, cur.hi, after))
+        if tallied:
+            stmt = select(func.coalesce(func.sum(AreaTally.live), 0)).where(
+                AreaTally.collection.in_(tallied), in_subtree(AreaTally.area_id, self.principal)
+            )
+            total += int((await self.session.execute(stmt)).scalar_one())
         return total
 
     # --- building the response -----------------------------------------------------------

@@ -29,7 +29,7 @@ class Campaign(Base):
 class Visit(SyncedRecord, Base):
     __tablename__ = "visits"
     # coverage: "has a visit of the campaign found this household at home?" answered from
-    # the index alone (server/visits/queries.py coverage_per_area)
+    # the index alone (the triggers of server/visits/coverage.py ask it on every write)
     __table_args__ = (
         Index(
             "ix_visits_household_found",

@@ -12,9 +12,11 @@ from server.accounts.guard import Principal, in_subtree, in_subtree_path
 from server.areas.models import Area
 from server.areas.paths import ancestor_ids
 from server.areas.queries import Groups
+from server.areas.tallies import AreaTally
 from server.people.models import Household
 from server.people.rules import mask_phone
 from server.querying import PAGE_SIZE, Page, count_of, page_offset
+from server.visits.coverage import CampaignCoverage
 from server.visits.models import Campaign, Visit
 from server.visits.rules import coverage_ratio, format_percent
 from server.visits.values import VisitOutcome
@@ -86,22 +88,28 @@ async def coverage_per_area(
     session: AsyncSession, principal: Principal, campaign: Campaign | None
 ) -> dict[int, Coverage]:
     """Households and visited households by the area they are registered in (not rolled
-    up), for the principal's subtree: two GROUP BY area_id statements, no join of areas on
-    their paths. :func:`roll_up` turns them into the figures of any area above."""
-    live = and_(Household.deleted.is_(False), in_subtree(Household.area_id, principal))
+    up), for the principal's subtree. Read from the counts the database keeps as rows are
+    written (``area_tallies``, ``campaign_coverage``: server/areas/tallies.py,
+    server/visits/coverage.py), so a county of a million people costs a few thousand rows,
+    not a pass over its households and visits. :func:`roll_up` turns them into the
+    figures of any area above."""
     totals = await session.execute(
-        select(Household.area_id, func.count(Household.id)).where(live).group_by(Household.area_id)
+        select(AreaTally.area_id, AreaTally.live).where(
+            AreaTally.collection == Household.__tablename__,
+            AreaTally.live > 0,
+            in_subtree(AreaTally.area_id, principal),
+        )
     )
     visited: dict[int, int] = {}
     if campaign is not None:
-        # a semi-join (EXISTS): each household once, no DISTINCT over every visit
-        found = select(Visit.id).where(Visit.household_id == Household.id, _visited_in(campaign))
-        stmt = (
-            select(Household.area_id, func.count(Household.id))
-            .where(live, found.exists())
-            .group_by(Household.area_id)
+        found = await session.execute(
+            select(CampaignCoverage.area_id, CampaignCoverage.visited).where(
+                CampaignCoverage.campaign_id == campaign.id,
+                CampaignCoverage.visited > 0,
+                in_subtree(CampaignCoverage.area_id, principal),
+            )
         )
-        visited = {int(a): int(n) for a, n in (await session.execute(stmt)).all()}
+        visited = {int(a): int(n) for a, n in found.all()}
     return {
         int(aid): Coverage(total=int(n), visited=visited.get(int(aid), 0))
         for aid, n in totals.all()
@@ -127,7 +135,7 @@ def roll_up(per_area: dict[int, Coverage], paths: dict[int, str]) -> dict[int, C
 @dataclass(frozen=True, slots=True)
 class CoverageTree:
     """Household coverage of the principal's own area and of every area of some levels
-    below it, from one pass over the households (:func:`coverage_tree`)."""
+    below it, from the counts kept per area (:func:`coverage_tree`)."""
 
     coverage: Coverage
     by_level: dict[str, list[AreaCoverage]]
@@ -139,21 +147,44 @@ async def coverage_tree(
     levels: tuple[str, ...],
     campaign: Campaign | None,
 ) -> CoverageTree:
-    per_area = await coverage_per_area(session, principal, campaign)
+    # one statement: the subtree's areas with their kept counts (server/areas/tallies.py,
+    # server/visits/coverage.py), summed up the tree here
+    tally = and_(AreaTally.area_id == Area.id, AreaTally.collection == Household.__tablename__)
+    found = and_(
+        CampaignCoverage.area_id == Area.id,
+        CampaignCoverage.campaign_id == (campaign.id if campaign is not None else -1),
+    )
     areas = (
         await session.execute(
-            select(Area.id, Area.name, Area.level, Area.path)
+            select(
+                Area.id,
+                Area.name,
+                Area.level,
+                Area.path,
+                Area.parent_id,
+                AreaTally.live,
+                CampaignCoverage.visited,
+            )
+            .outerjoin(AreaTally, tally)
+            .outerjoin(CampaignCoverage, found)
             .where(in_subtree_path(Area.path, principal.area_path))
             .order_by(Area.code)
         )
     ).all()
-    rolled = roll_up(per_area, {aid: path for aid, _, _, path in areas})
-    empty = Coverage(total=0, visited=0)
+    # each area's own figures, then, deepest first, added into its parent (every area of
+    # the subtree is here, so each sum is complete before it is passed up)
+    sums = {aid: [int(live or 0), int(visited or 0)] for aid, *_, live, visited in areas}
+    for aid, _, _, _, parent, *_ in sorted(areas, key=lambda r: -r.path.count("/")):
+        if aid != principal.area_id and parent in sums:
+            up, cell = sums[parent], sums[aid]
+            up[0] += cell[0]
+            up[1] += cell[1]
     by_level: dict[str, list[AreaCoverage]] = {level: [] for level in levels}
-    for aid, name, level, _ in areas:
+    for aid, name, level, *_ in areas:
         if level in by_level:
-            by_level[level].append(AreaCoverage(name, rolled.get(aid, empty)))
-    return CoverageTree(rolled.get(principal.area_id, empty), by_level)
+            by_level[level].append(AreaCoverage(name, Coverage(*sums[aid])))
+    own = sums.get(principal.area_id, [0, 0])
+    return CoverageTree(Coverage(*own), by_level)
 
 
 async def coverage_by_level(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -38,7 +38,7 @@ from server.people.queries import Arrivals, high_risk_arrivals, persons_by_measu
 from server.quarantine.queries import (
     ChecksToday,
     checks_today,
-    missed_checks_on,
+    checks_today_and_missed,
     tests_due,
     tests_pending,
 )
@@ -205,8 +205,11 @@ async def supervisor_home(
 ) -> SupervisorHome:
     today = local_today(now, settings.timezone)
     campaign = await current_campaign(session, principal.area_path, now)
-    # one pass over the households, rolled up the area tree (not one scan per figure)
+    # the counts the database keeps per area, rolled up the area tree (no pass over the
+    # households and visits: server/areas/tallies.py, server/visits/coverage.py)
     tree = await coverage_tree(session, principal, (AreaLevel.TOWN, AreaLevel.VILLAGE), campaign)
+    # today's open check slots and yesterday's missed ones from one pass over the measures
+    checks, missed = await checks_today_and_missed(session, principal, today)
     return SupervisorHome(
         area_id=principal.area_id,
         campaign=campaign,
@@ -214,8 +217,8 @@ async def supervisor_home(
         by_town=tree.by_level[AreaLevel.TOWN],
         by_village=tree.by_level[AreaLevel.VILLAGE],
         reports=await daily_reports_today(session, principal, today),
-        checks=await checks_today(session, principal, today),
-        missed=await missed_checks_on(session, principal, today - timedelta(days=1)),
+        checks=checks,
+        missed=missed,
         tests_due=await tests_due(session, principal, now, settings.timezone),
         late=await late_fever_reports(session, principal, now),
         conflicts=await pending_conflicts(session, principal),
