@@ -7,7 +7,10 @@ together with the main one, and checks foreign keys at the end of the whole stat
 so one ``WITH w1 AS (INSERT ...), w2 AS (INSERT ...) INSERT ...`` writes them all in
 one round trip. The objects then become persistent in the session as if flushed (later
 changes to them are UPDATEs, as usual). Rows whose key the database assigns (an
-autoincrement id) are left to the flush, which reads the key back.
+autoincrement id) are left to the flush, which reads the key back, and so are rows of
+tables marked with :func:`insert_alone`: tables whose triggers read one another's rows
+(in one combined statement the order their triggers fire in is not the order of the
+tables: after-row triggers of every part fire at its end).
 """
 
 from __future__ import annotations
@@ -18,6 +21,14 @@ from typing import Any
 from sqlalchemy import Column, Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
+
+_ALONE = "wangge_insert_alone"
+
+
+def insert_alone(table: Table) -> None:
+    """Declare that ``table``'s rows are always written by a statement of their own."""
+    table.info[_ALONE] = True
+
 
 #: PostgreSQL takes at most 32,767 parameters in one statement
 MAX_PARAMETERS = 30_000
@@ -73,8 +84,9 @@ async def insert_new(session: AsyncSession) -> int:
         return 0
     by_table: dict[Table, list[Any]] = {}
     for obj in list(session.new):
-        if _writable(obj):
-            by_table.setdefault(inspect(obj).mapper.local_table, []).append(obj)
+        table = inspect(obj).mapper.local_table
+        if _writable(obj) and not table.info.get(_ALONE):
+            by_table.setdefault(table, []).append(obj)
     if len(by_table) < MIN_TABLES:
         return 0
     if sum(len(t.columns) * len(objs) for t, objs in by_table.items()) > MAX_PARAMETERS:

@@ -30,6 +30,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from server.areas.tallies import create_with_schema
 from server.db import Base
+from server.people.models import Household
+from server.sync.batch_insert import insert_alone
+from server.visits.models import Campaign, Visit
 
 
 class CampaignCoverage(Base):
@@ -244,3 +247,9 @@ def backfill_sql() -> str:
 
 
 create_with_schema(trigger_ddl)
+
+
+# The three tables' triggers read one another's rows, in the order the rows are written:
+# never written together in one combined statement.
+for _model in (Household, Visit, Campaign):
+    insert_alone(_model.__table__)  # type: ignore[arg-type]

@@ -1,7 +1,8 @@
 """A transaction's new rows in several tables written by one statement on PostgreSQL
 (server/sync/batch_insert.py): the rows as the flush would write them (defaults filled),
 the objects persistent afterwards (a later change is an UPDATE), rows whose key the
-database assigns left to the flush; SQLite always leaves everything to the flush."""
+database assigns, and tables whose triggers read one another's (households, visits,
+campaigns), left to the flush; SQLite always leaves everything to the flush."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from server.db import transaction
 from server.people.models import Household, Person
 from server.sync import batch_insert
 from server.sync.batch_insert import insert_new
+from server.sync.models import SyncMutation
 from tests.integration.sync_helpers import DB, make_world
 
 
@@ -22,9 +24,36 @@ def _household(area_id: int, user_id: int, rev: int) -> Household:
     return Household(id=uuid.uuid4(), rev=rev, area_id=area_id, head_name="王", created_by=user_id)
 
 
+def _person(home: Household, rev: int, name: str = "李") -> Person:
+    return Person(
+        id=uuid.uuid4(),
+        rev=rev,
+        area_id=home.area_id,
+        household_id=home.id,
+        name=name,
+        created_by=home.created_by,
+    )
+
+
+def _logged(user_id: int, rev: int) -> SyncMutation:
+    return SyncMutation(
+        id=uuid.uuid4(),
+        user_id=user_id,
+        collection="persons",
+        record_id="x",
+        op="put",
+        status="applied",
+        rev=rev,
+        hlc="h",
+    )
+
+
 async def test_new_rows_of_several_tables_go_in_one_statement(db: DB, db_url: str) -> None:
     w = await make_world(db)
     grid, user = w.areas["grid"].id, w.users["worker"].id
+    async with transaction(db) as s:
+        homes = [_household(grid, user, 100 + i) for i in range(2)]
+        s.add_all(homes)
     statements: list[str] = []
     async with transaction(db) as s:
         engine = s.get_bind()
@@ -34,46 +63,44 @@ async def test_new_rows_of_several_tables_go_in_one_statement(db: DB, db_url: st
 
         event.listen(engine, "before_cursor_execute", seen)
         try:
-            homes = [_household(grid, user, 100 + i) for i in range(3)]
-            person = Person(
-                id=uuid.uuid4(),
-                rev=110,
-                area_id=grid,
-                household_id=homes[0].id,
-                name="李",
-                created_by=user,
-            )
-            audit = AuditEntry(user_id=user, action="test", entity="households")
-            s.add_all([*homes, person, audit])
+            people = [_person(homes[0], 110), _person(homes[1], 111, "张")]
+            logged = [_logged(user, 110), _logged(user, 111)]
+            audit = AuditEntry(user_id=user, action="test", entity="persons")
+            new_home = _household(grid, user, 112)
+            s.add_all([*people, *logged, audit, new_home])
             written = await insert_new(s)
             await s.flush()
-            homes[1].notes = "changed after"
+            people[1].relation = "changed after"
             await s.flush()
         finally:
             event.remove(engine, "before_cursor_execute", seen)
     inserts = [q for q in statements if "INSERT" in q]
     if db_url.startswith("postgresql"):
-        assert (
-            written == 4
-        )  # three households and the person; the audit entry's id is the database's
-        households_and_persons = [q for q in inserts if "households" in q or "persons" in q]
-        assert len(households_and_persons) == 1, households_and_persons
-        assert any("audit_log" in q for q in inserts)
+        # the persons and the log in one statement; the audit entry (its id is the
+        # database's) and the household (its triggers read visits) by the flush
+        assert written == 4
+        combined = [q for q in inserts if "persons" in q or "sync_mutations" in q]
+        assert len(combined) == 1, combined
+        assert "sync_mutations" in combined[0]
+        assert "persons" in combined[0]
+        assert not any("households" in q for q in combined)
     else:
         assert written == 0
-    assert any(q.lstrip().startswith("UPDATE households") for q in statements)
+    assert any("audit_log" in q for q in inserts)
+    assert any("INSERT INTO households" in q for q in inserts)
+    assert any(q.lstrip().startswith("UPDATE persons") for q in statements)
     async with transaction(db) as s:
-        rows = {h.id: h for h in (await s.execute(select(Household))).scalars()}
-        assert {h.id for h in homes} <= rows.keys()
-        stored = rows[homes[1].id]
-        assert (stored.notes, stored.address, stored.deleted, stored.versions) == (
+        stored = await s.get(Person, people[1].id)
+        assert stored is not None
+        assert (stored.relation, stored.origin, stored.deleted, stored.versions) == (
             "changed after",
             "",
             False,
             {},
         )
         assert stored.created_at is not None
-        assert (await s.get(Person, person.id)) is not None
+        assert (await s.get(SyncMutation, logged[0].id)) is not None
+        assert (await s.get(Household, new_home.id)) is not None
         assert audit.id is not None
         assert (await s.get(AuditEntry, audit.id)) is not None
 
@@ -84,24 +111,14 @@ async def test_one_table_or_too_many_parameters_are_left_to_the_flush(
     w = await make_world(db)
     grid, user = w.areas["grid"].id, w.users["worker"].id
     async with transaction(db) as s:
-        s.add_all([_household(grid, user, 200 + i) for i in range(3)])
+        home = _household(grid, user, 200)
+        s.add(home)
+    async with transaction(db) as s:
+        s.add_all([_person(home, 201 + i) for i in range(3)])
         assert await insert_new(s) == 0  # one table: the flush is one statement anyway
     monkeypatch.setattr(batch_insert, "MAX_PARAMETERS", 10)
     async with transaction(db) as s:
-        home = _household(grid, user, 300)
-        s.add_all(
-            [
-                home,
-                Person(
-                    id=uuid.uuid4(),
-                    rev=301,
-                    area_id=grid,
-                    household_id=home.id,
-                    name="张",
-                    created_by=user,
-                ),
-            ]
-        )
+        s.add_all([_person(home, 301), _logged(user, 301)])
         assert await insert_new(s) == 0
     async with transaction(db) as s:
-        assert len((await s.execute(select(Household))).scalars().all()) == 4
+        assert len((await s.execute(select(Person))).scalars().all()) == 4
