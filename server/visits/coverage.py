@@ -18,8 +18,10 @@ several visits, each row sees the rows written before it and not yet the later o
 (after-row triggers would all see the whole statement and miss that two visits of one
 household came together); SQLite runs row triggers as it goes. A BEFORE INSERT trigger
 also runs for a row that ``ON CONFLICT`` then skips: an insert whose id is already there
-counts nothing (writers of one database take the change counter first, so two of them
-never insert one id at once). SQLite's ``INSERT OR REPLACE`` deletes without firing delete
+counts nothing (the check sees committed rows and its own transaction's: two
+transactions inserting one id at once both count it, but only with ``ON CONFLICT``, which
+no writer of synced rows uses; without it the second insert fails and its statement,
+trigger and all, is undone). SQLite's ``INSERT OR REPLACE`` deletes without firing delete
 triggers: nothing here uses it, and the counts would not see such a delete.
 """
 
