@@ -8,7 +8,7 @@ so one ``WITH w1 AS (INSERT ...), w2 AS (INSERT ...) INSERT ...`` writes them al
 one round trip. The objects then become persistent in the session as if flushed (later
 changes to them are UPDATEs, as usual). Rows whose key the database assigns (an
 autoincrement id) are left to the flush, which reads the key back, and so are rows of
-tables marked with :func:`insert_alone`: tables whose triggers read one another's rows
+tables marked with ``spec.tables.insert_alone``: tables whose triggers read one another's rows
 (in one combined statement the order their triggers fire in is not the order of the
 tables: after-row triggers of every part fire at its end).
 """
@@ -22,13 +22,7 @@ from sqlalchemy import Column, Table, insert, inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import make_transient_to_detached
 
-_ALONE = "wangge_insert_alone"
-
-
-def insert_alone(table: Table) -> None:
-    """Declare that ``table``'s rows are always written by a statement of their own."""
-    table.info[_ALONE] = True
-
+from server.sync.spec.collections import INSERT_ALONE
 
 #: PostgreSQL takes at most 32,767 parameters in one statement
 MAX_PARAMETERS = 30_000
@@ -85,7 +79,7 @@ async def insert_new(session: AsyncSession) -> int:
     by_table: dict[Table, list[Any]] = {}
     for obj in list(session.new):
         table = inspect(obj).mapper.local_table
-        if _writable(obj) and not table.info.get(_ALONE):
+        if _writable(obj) and not table.info.get(INSERT_ALONE):
             by_table.setdefault(table, []).append(obj)
     if len(by_table) < MIN_TABLES:
         return 0

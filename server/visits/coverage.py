@@ -33,7 +33,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.areas.tallies import create_with_schema
 from server.db import Base
 from server.people.models import Household
-from server.sync.batch_insert import insert_alone
+from server.sync.spec.collections import insert_alone
 from server.visits.models import Campaign, Visit
 
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.sync.spec.codes import REJECTIONS
@@ -41,6 +42,7 @@ __all__ = [
     "CHECKLIST",
     "COUNT",
     "ID",
+    "INSERT_ALONE",
     "MOMENT",
     "SYMPTOMS",
     "TEMPERATURE",
@@ -54,6 +56,7 @@ __all__ = [
     "Rejected",
     "declare",
     "fits",
+    "insert_alone",
     "name",
     "one_of",
     "whole",
@@ -329,3 +332,16 @@ class Registry:
                 raise ValueError("the references between collections form a cycle")
             done.extend(ready)
         return tuple(done)
+
+
+# --- tables ------------------------------------------------------------------------------
+
+#: ``Table.info`` key: the table's rows are always written by a statement of their own
+INSERT_ALONE = "wangge_insert_alone"
+
+
+def insert_alone(table: Table) -> None:
+    """Never write ``table``'s new rows together with other tables' in one combined
+    statement (server/sync/batch_insert.py): for tables whose triggers read one another's
+    rows in the order they are written."""
+    table.info[INSERT_ALONE] = True
