@@ -70,16 +70,22 @@ def source_files() -> list[Path]:
     return sorted(found)
 
 
-def _signature() -> tuple[tuple[str, int, int], ...]:
+Signature = tuple[tuple[str, int, int], ...]
+
+
+def files_signature(paths: list[Path]) -> Signature:
+    """(path, mtime, size) of each file: cheap to take on every call, and it changes
+    whenever a file does, so the digest below is only recomputed then."""
     out = []
-    for path in source_files():
+    for path in paths:
         stat = path.stat()
         out.append((str(path), stat.st_mtime_ns, stat.st_size))
     return tuple(out)
 
 
-@lru_cache(maxsize=8)
-def _digest(signature: tuple[tuple[str, int, int], ...]) -> str:
+@lru_cache(maxsize=16)
+def files_digest(signature: Signature) -> str:
+    """A hash of the files' names (relative to the repository) and contents."""
     digest = hashlib.sha256()
     for name, _mtime, _size in signature:
         path = Path(name)
@@ -90,6 +96,10 @@ def _digest(signature: tuple[tuple[str, int, int], ...]) -> str:
     return digest.hexdigest()[:16]
 
 
+def _signature() -> Signature:
+    return files_signature(source_files())
+
+
 _lock = threading.Lock()
 
 
@@ -97,7 +107,7 @@ def bundle() -> Bundle:
     """The build of the sources as they are now, made first if there is none yet."""
     for _attempt in range(3):
         signature = _signature()
-        folder = BUILD_DIR / _digest(signature)
+        folder = BUILD_DIR / files_digest(signature)
         if folder.is_dir():
             return Bundle(folder)
         with _lock:

@@ -24,7 +24,7 @@ from server import __version__, i18n
 from server.deps import AppSettings
 from server.encoding import choose_encoding, compress
 from server.labels import labels
-from server.web.bundle import Bundle, bundle
+from server.web.bundle import Bundle, bundle, files_digest, files_signature
 from server.web.static import static_url
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -99,25 +99,10 @@ def _versioned_inputs(build: Bundle) -> list[Path]:
     return sorted({*_static_files(), *(p for p in extra if p.is_file())})
 
 
-def _signature(build: Bundle) -> tuple[tuple[str, int, int], ...]:
-    return tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in _versioned_inputs(build))
-
-
-@lru_cache(maxsize=8)
-def _content_hash(signature: tuple[tuple[str, int, int], ...]) -> str:
-    digest = hashlib.sha256()
-    for name, _mtime, _size in signature:
-        path = Path(name)
-        digest.update(str(path.relative_to(ROOT)).encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def cache_version(build: str = "") -> str:
     """``<app version>[-<build>]-<hash>``: changes whenever a precached file changes."""
     head = f"{__version__}-{build}" if build else __version__
-    return f"{head}-{_content_hash(_signature(bundle()))}"
+    return f"{head}-{files_digest(files_signature(_versioned_inputs(bundle())))[:12]}"
 
 
 def app_urls() -> dict[str, str]:
