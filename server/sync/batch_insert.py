@@ -8,9 +8,9 @@ so one ``WITH w1 AS (INSERT ...), w2 AS (INSERT ...) INSERT ...`` writes them al
 one round trip. The objects then become persistent in the session as if flushed (later
 changes to them are UPDATEs, as usual). Rows whose key the database assigns (an
 autoincrement id) are left to the flush, which reads the key back, and so are rows of
-tables marked with ``spec.tables.insert_alone``: tables whose triggers read one another's rows
-(in one combined statement the order their triggers fire in is not the order of the
-tables: after-row triggers of every part fire at its end).
+tables marked with ``spec.collections.insert_alone``: tables whose triggers read one
+another's rows (in one combined statement the order their triggers fire in is not the
+order of the tables: after-row triggers of every part fire at its end).
 """
 
 from __future__ import annotations
