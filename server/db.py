@@ -127,9 +127,9 @@ def _ping_on_checkout(engine: AsyncEngine) -> None:
     # transaction; the dialect's own ping wraps it in BEGIN and ROLLBACK: three round
     # trips on every checkout, twice per sync), and only when it sat in the pool for
     # PING_AFTER_S or more: under load connections come back within milliseconds. A
-    # restart inside that second can hand out one dead connection: its request fails
-    # with 503 (a sync is retried by the app), and SQLAlchemy then recycles every
-    # connection of the pool. A dead connection found by the ping raises
+    # restart inside that second can hand out one dead connection: SQLAlchemy then
+    # recycles every connection of the pool, and reading the caller (accounts/auth.py,
+    # ``identify``) tries once more on a new one. A dead connection found by the ping raises
     # DisconnectionError: the pool drops it and hands out another.
     @event.listens_for(engine.sync_engine, "checkin")
     def _returned(_dbapi_conn: Any, record: Any) -> None:

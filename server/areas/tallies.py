@@ -25,7 +25,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from server.db import Base
 
 #: the tables whose live rows are tallied: every collection read by subtree (each has
-#: ``area_id`` and ``deleted``); tests/unit/test_tallies.py checks the registry agrees
+#: ``area_id`` and ``deleted``); tests/integration/test_area_tallies.py checks the registry
+#: agrees (a list, not read from the registry: migration 0013 builds triggers from it)
 TALLIED = (
     "measures",
     "persons",
