@@ -13,7 +13,6 @@ from sqlalchemy import event, select
 from server.audit.models import AuditEntry
 from server.db import transaction
 from server.people.models import Household, Person
-from server.sync import batch_insert
 from server.sync.batch_insert import insert_new
 from server.sync.models import SyncMutation
 from tests.integration.sync_helpers import DB, make_world
@@ -117,9 +116,7 @@ async def test_one_table_is_left_to_the_flush(db: DB) -> None:
         assert len((await s.execute(select(Person))).scalars().all()) == 3
 
 
-async def test_rows_go_as_arrays_so_a_big_batch_is_still_one_statement(
-    db: DB, db_url: str
-) -> None:
+async def test_rows_go_as_arrays_so_a_big_batch_is_still_one_statement(db: DB, db_url: str) -> None:
     """3,000 persons and their log rows: as a VALUES list that is over 60,000
     parameters, beyond PostgreSQL's 32,767; as one array per column it is a few dozen.
     Values keep their types through the arrays (JSON, aware datetimes, UUIDs, text
@@ -129,15 +126,14 @@ async def test_rows_go_as_arrays_so_a_big_batch_is_still_one_statement(
     async with transaction(db) as s:
         home = _household(grid, user, 400)
         s.add(home)
-    texts: list[str] = []
+    statements: list[str] = []
+
+    def seen(_c: object, _cur: object, statement: str, *_a: object) -> None:
+        statements.append(statement)
+
     for size in (3_000, 2):
-        statements: list[str] = []
         async with transaction(db) as s:
             engine = s.get_bind()
-
-            def seen(_c: object, _cur: object, statement: str, *_a: object) -> None:
-                statements.append(statement)
-
             event.listen(engine, "before_cursor_execute", seen)
             try:
                 people = [_person(home, 1_000 + i, f"李{i}") for i in range(size)]
@@ -148,18 +144,22 @@ async def test_rows_go_as_arrays_so_a_big_batch_is_still_one_statement(
                 event.remove(engine, "before_cursor_execute", seen)
         if db_url.startswith("postgresql"):
             assert written == 2 * size
-            texts += [q for q in statements if "INSERT" in q]
         else:
             assert written == 0
+    texts = [q for q in statements if "INSERT" in q]
     if db_url.startswith("postgresql"):
-        assert len(texts) == 2 and texts[0] == texts[1]
+        assert len(texts) == 2
+        assert texts[0] == texts[1]
     async with transaction(db) as s:
         stored = (
-            await s.execute(select(Person).where(Person.name == "李0").order_by(Person.rev))
-        ).scalars().first()
+            (await s.execute(select(Person).where(Person.name == "李0").order_by(Person.rev)))
+            .scalars()
+            .first()
+        )
         assert stored is not None
         assert stored.versions == {"name": [1_000, "h"], "note": ["嗯", None]}
-        assert stored.created_at is not None and stored.created_at.tzinfo is not None
+        assert stored.created_at is not None
+        assert stored.created_at.tzinfo is not None
         assert stored.household_id == home.id
         count = len((await s.execute(select(SyncMutation))).scalars().all())
         assert count == 3_002
