@@ -25,6 +25,7 @@ from server.areas.models import Facility
 from server.areas.queries import area_trail
 from server.areas.values import AreaLevel
 from server.config import Settings
+from server.db import reads_beside
 from server.fever.inbox import InboxRow, inbox_rows, limits_of
 from server.fever.queries import (
     Waiting,
@@ -181,7 +182,10 @@ class SupervisorHome:
     campaign: Campaign | None
     coverage: Coverage
     by_town: list[AreaCoverage]
+    #: every village, or when there are more than VILLAGES_SHOWN (a county), those with
+    #: the lowest coverage of the campaign (the rest: on the towns' pages)
     by_village: list[AreaCoverage]
+    villages_total: int
     reports: DailyReports
     checks: ChecksToday
     #: yesterday's check slots nobody did (they can no longer be done)
@@ -197,6 +201,18 @@ class SupervisorHome:
 
 #: overdue fever reports a supervisor's home lists (the inbox has them all)
 OVERDUE_SHOWN = 10
+#: villages a supervisor's home lists at most (a county has two thousand)
+VILLAGES_SHOWN = 30
+
+
+def villages_to_show(villages: list[AreaCoverage], campaign: Campaign | None) -> list[AreaCoverage]:
+    """Every village when they are few; else the VILLAGES_SHOWN that most need a visit
+    (the lowest coverage of the campaign; without a campaign, the first in code order)."""
+    if len(villages) <= VILLAGES_SHOWN:
+        return villages
+    if campaign is None:
+        return villages[:VILLAGES_SHOWN]
+    return sorted(villages, key=lambda v: v.coverage.ratio)[:VILLAGES_SHOWN]
 
 
 @home_of(Role.SUPERVISOR, SupervisorHome)
@@ -204,28 +220,52 @@ async def supervisor_home(
     session: AsyncSession, principal: Principal, user: User, settings: Settings, now: datetime
 ) -> SupervisorHome:
     today = local_today(now, settings.timezone)
-    campaign = await current_campaign(session, principal.area_path, now)
-    # the counts the database keeps per area, rolled up the area tree (no pass over the
-    # households and visits: server/areas/tallies.py, server/visits/coverage.py)
-    tree = await coverage_tree(session, principal, (AreaLevel.TOWN, AreaLevel.VILLAGE), campaign)
-    # today's open check slots and yesterday's missed ones from one pass over the measures
-    checks, missed = await checks_today_and_missed(session, principal, today)
+    # The two passes over the running measures (today's open check slots with
+    # yesterday's missed ones; the tests due) run on connections of their own, beside the
+    # rest of the page's reads (PostgreSQL: in parallel; a city has tens of thousands).
+
+    async def measures_checks(s: AsyncSession) -> Any:
+        return await checks_today_and_missed(s, principal, today)
+
+    async def measures_tests(s: AsyncSession) -> Any:
+        return await tests_due(s, principal, now, settings.timezone)
+
+    async def the_rest(s: AsyncSession) -> Any:
+        campaign = await current_campaign(s, principal.area_path, now)
+        # the counts the database keeps per area, rolled up the area tree (no pass over
+        # the households and visits: server/areas/tallies.py, server/visits/coverage.py)
+        levels = (AreaLevel.TOWN, AreaLevel.VILLAGE)
+        return (
+            campaign,
+            await coverage_tree(s, principal, levels, campaign),
+            await daily_reports_today(s, principal, today),
+            await late_fever_reports(s, principal, now),
+            await pending_conflicts(s, principal),
+            await high_risk_arrivals(s, principal, now),
+            (await inbox_rows(s, principal, now, limits_of(settings), only_urgent=True))[
+                :OVERDUE_SHOWN
+            ],
+        )
+
+    rest, (checks, missed), due = await reads_beside(
+        session, the_rest, measures_checks, measures_tests
+    )
+    campaign, tree, reports, late, conflicts, arrivals, overdue = rest
     return SupervisorHome(
         area_id=principal.area_id,
         campaign=campaign,
         coverage=tree.coverage,
         by_town=tree.by_level[AreaLevel.TOWN],
-        by_village=tree.by_level[AreaLevel.VILLAGE],
-        reports=await daily_reports_today(session, principal, today),
+        by_village=villages_to_show(tree.by_level[AreaLevel.VILLAGE], campaign),
+        villages_total=len(tree.by_level[AreaLevel.VILLAGE]),
+        reports=reports,
         checks=checks,
         missed=missed,
-        tests_due=await tests_due(session, principal, now, settings.timezone),
-        late=await late_fever_reports(session, principal, now),
-        conflicts=await pending_conflicts(session, principal),
-        arrivals=await high_risk_arrivals(session, principal, now),
-        overdue_fever=(
-            await inbox_rows(session, principal, now, limits_of(settings), only_urgent=True)
-        )[:OVERDUE_SHOWN],
+        tests_due=due,
+        late=late,
+        conflicts=conflicts,
+        arrivals=arrivals,
+        overdue_fever=overdue,
     )
 
 

@@ -101,3 +101,21 @@ def test_the_check_catches_an_unknown_key() -> None:
         "home.coverage.percentage is not defined by Coverage",
         "home.nope is not defined by SupervisorHome",
     }
+
+
+def test_a_county_home_lists_the_villages_that_most_need_a_visit() -> None:
+    from datetime import UTC, datetime
+
+    from server.visits.models import Campaign
+    from server.visits.queries import AreaCoverage, Coverage
+    from server.web.homes import VILLAGES_SHOWN, villages_to_show
+
+    few = [AreaCoverage(f"村{i}", Coverage(10, i)) for i in range(5)]
+    campaign = Campaign(name="秋季", starts_on=datetime(2026, 11, 1, tzinfo=UTC))
+    assert villages_to_show(few, campaign) == few  # a town's handful: all, in code order
+    many = [AreaCoverage(f"村{i}", Coverage(100, (i * 37) % 100)) for i in range(500)]
+    shown = villages_to_show(many, campaign)
+    assert len(shown) == VILLAGES_SHOWN
+    worst = sorted(v.coverage.ratio for v in many)[:VILLAGES_SHOWN]
+    assert [v.coverage.ratio for v in shown] == worst
+    assert villages_to_show(many, None) == many[:VILLAGES_SHOWN]  # no campaign: code order
