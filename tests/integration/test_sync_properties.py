@@ -43,7 +43,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import hypothesis.internal.conjecture.engine as hypothesis_engine
 import hypothesis.strategies as st
 import pytest
 from hypothesis import HealthCheck, Phase, event, settings
@@ -690,10 +692,20 @@ def _run(db_url: str, budget: tuple[int, int]) -> None:
         _run_in(db_url, Path(workdir), budget)
 
 
+#: Hypothesis shrinks a failure for up to 300 s, the test's whole timeout: a failure
+#: found late was never reported (the timeout struck mid-shrink). A minute, then report.
+SHRINK_SECONDS = 60
+
+
 def _run_in(db_url: str, workdir: Path, budget: tuple[int, int]) -> None:
     machine = type(
         "Machine", (SyncMachine,), {"url_factory": staticmethod(_url_factory(db_url, workdir))}
     )
+    with mock.patch.object(hypothesis_engine, "MAX_SHRINKING_SECONDS", SHRINK_SECONDS):
+        _check(machine, budget)
+
+
+def _check(machine: type[SyncMachine], budget: tuple[int, int]) -> None:
     run_state_machine_as_test(
         machine,
         settings=settings(
