@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import HttpMethod, Request, Response, route
 from litestar.params import FromPath
 
 from server.encoding import BR, GZIP, choose_encoding, compress
@@ -163,7 +163,13 @@ def respond(
     return 200, entry.bodies[encoding], headers
 
 
-@get("/static/{file_path:path}", include_in_schema=False, sync_to_thread=True)
+# HEAD too: link checkers, proxies and caches ask it before a download
+@route(
+    "/static/{file_path:path}",
+    http_method=[HttpMethod.GET, HttpMethod.HEAD],
+    include_in_schema=False,
+    sync_to_thread=True,
+)
 def static_file(request: Request[Any, Any, Any], file_path: FromPath[str]) -> Response[bytes]:
     path = resolve(file_path)
     if path is None:
@@ -175,4 +181,6 @@ def static_file(request: Request[Any, Any, Any], file_path: FromPath[str]) -> Re
         request.headers.get("if-none-match"),
         request.query_params.get("v"),
     )
+    if request.method == HttpMethod.HEAD:
+        body = b""  # the same headers as GET, no body
     return Response(body, status_code=status, media_type=entry.media_type, headers=headers)

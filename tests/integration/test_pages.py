@@ -107,6 +107,12 @@ async def test_layout_is_mobile_first_installable_and_chinese(client: Client) ->
     css = await client.get("/static/css/site.css")
     assert css.status_code == 200
     assert "min-height: 44px" in css.text
+    head = await client.head("/static/css/site.css")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == css.headers["etag"]
+    assert head.headers["cache-control"] == css.headers["cache-control"]
+    assert (await client.head("/static/css/nothing.css")).status_code == 404
 
 
 async def test_language_switch_shows_english_and_back(client: Client) -> None:
