@@ -722,11 +722,13 @@ def _check(machine: type[SyncMachine], budget: tuple[int, int]) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600 if SOAK else 300)  # make soak: 300 examples of 60 steps
 def test_devices_converge_and_nothing_is_lost(db_url: str) -> None:
     _run(db_url, MANY if SOAK else MODEST)
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)
 def test_devices_converge_and_nothing_is_lost_soak(db_url: str) -> None:
     _run(db_url, MANY)
 
