@@ -13,6 +13,7 @@ from server.areas.models import Area
 from server.areas.paths import ancestor_ids
 from server.areas.queries import Groups
 from server.areas.tallies import AreaTally
+from server.areas.values import AreaLevel
 from server.people.models import Household
 from server.people.rules import mask_phone
 from server.querying import PAGE_SIZE, Page, count_of, page_offset
@@ -147,34 +148,46 @@ async def coverage_tree(
     levels: tuple[str, ...],
     campaign: Campaign | None,
 ) -> CoverageTree:
-    # one statement: the subtree's areas with their kept counts (server/areas/tallies.py,
-    # server/visits/coverage.py), summed up the tree here
+    # the subtree's areas with their kept counts (server/areas/tallies.py,
+    # server/visits/coverage.py), summed up the tree here. Grids, the leaves and three
+    # quarters of a county's areas, are summed into their villages by the database unless
+    # grids are listed: Python then walks a few thousand rows, not every grid of a city.
     tally = and_(AreaTally.area_id == Area.id, AreaTally.collection == Household.__tablename__)
     found = and_(
         CampaignCoverage.area_id == Area.id,
         CampaignCoverage.campaign_id == (campaign.id if campaign is not None else -1),
     )
+    live, visited = func.coalesce(AreaTally.live, 0), func.coalesce(CampaignCoverage.visited, 0)
+    subtree = in_subtree_path(Area.path, principal.area_path)
+    fold = AreaLevel.GRID not in levels
+    listed = or_(Area.level != AreaLevel.GRID, Area.id == principal.area_id) if fold else subtree
+    # Core rows, not the ORM's: the ORM's row processing cost more than the query
+    conn = await session.connection()
     areas = (
-        await session.execute(
-            select(
-                Area.id,
-                Area.name,
-                Area.level,
-                Area.path,
-                Area.parent_id,
-                AreaTally.live,
-                CampaignCoverage.visited,
-            )
+        await conn.execute(
+            select(Area.id, Area.name, Area.level, Area.path, Area.parent_id, live, visited)
             .outerjoin(AreaTally, tally)
             .outerjoin(CampaignCoverage, found)
-            .where(in_subtree_path(Area.path, principal.area_path))
+            .where(subtree, listed)
             .order_by(Area.code)
         )
     ).all()
+    sums = {aid: [int(n), int(v)] for aid, *_, n, v in areas}
+    if fold:
+        grids = await conn.execute(
+            select(Area.parent_id, func.sum(live), func.sum(visited))
+            .outerjoin(AreaTally, tally)
+            .outerjoin(CampaignCoverage, found)
+            .where(subtree, Area.level == AreaLevel.GRID, Area.id != principal.area_id)
+            .group_by(Area.parent_id)
+        )
+        for parent, n, v in grids:
+            if parent in sums:
+                sums[parent][0] += int(n or 0)
+                sums[parent][1] += int(v or 0)
     # each area's own figures, then, deepest first, added into its parent (every area of
     # the subtree is here, so each sum is complete before it is passed up)
-    sums = {aid: [int(live or 0), int(visited or 0)] for aid, *_, live, visited in areas}
-    for aid, _, _, _, parent, *_ in sorted(areas, key=lambda r: -r.path.count("/")):
+    for aid, _, _, _, parent, *_ in sorted(areas, key=lambda r: -r[3].count("/")):
         if aid != principal.area_id and parent in sums:
             up, cell = sums[parent], sums[aid]
             up[0] += cell[0]

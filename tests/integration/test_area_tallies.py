@@ -30,7 +30,7 @@ from server.sync import cursor as cursors
 from server.sync.feed import Puller
 from server.visits.coverage import CampaignCoverage
 from server.visits.models import Campaign, Visit
-from server.visits.queries import Coverage, coverage_per_area, coverage_tree
+from server.visits.queries import AreaCoverage, Coverage, coverage_per_area, coverage_tree
 from server.visits.values import VisitOutcome
 
 pytestmark = pytest.mark.slow
@@ -140,28 +140,47 @@ async def test_coverage_and_snapshot_counts_equal_direct_counts_at_every_level(
                 a: Coverage(total=n, visited=counted.get((campaign.id, a), 0))
                 for a, n in totals.items()
             }
-            if area.level in (AreaLevel.CITY, AreaLevel.COUNTY, AreaLevel.TOWN):
-                tree = await coverage_tree(
-                    session, principal, (AreaLevel.TOWN, AreaLevel.VILLAGE), campaign
+            # every level, a grid too: grids are summed into their villages by the
+            # database unless the principal is one
+            tree = await coverage_tree(
+                session, principal, (AreaLevel.TOWN, AreaLevel.VILLAGE), campaign
+            )
+            assert tree.coverage.total == sum(totals.values())
+            assert tree.coverage.visited == sum(
+                n for (c, a), n in counted.items() if c == campaign.id and a in totals
+            )
+            # each town and village of the subtree, in code order, summed from the rows
+            paths = {a.id: a.path for a in areas}
+            for level in (AreaLevel.TOWN, AreaLevel.VILLAGE):
+                below = sorted(
+                    (a for a in areas if a.level == level and a.path.startswith(area.path)),
+                    key=lambda a: a.code,
                 )
-                assert tree.coverage.total == sum(totals.values())
-                assert tree.coverage.visited == sum(
-                    n for (c, a), n in counted.items() if c == campaign.id and a in totals
-                )
-                # each town and village of the subtree, in code order, summed from the rows
-                paths = {a.id: a.path for a in areas}
-                for level in (AreaLevel.TOWN, AreaLevel.VILLAGE):
-                    below = sorted(
-                        (a for a in areas if a.level == level and a.path.startswith(area.path)),
-                        key=lambda a: a.code,
+                assert [row.name for row in tree.by_level[level]] == [a.name for a in below]
+                for row, a in zip(tree.by_level[level], below, strict=True):
+                    inside = {g for g in totals if paths[g].startswith(a.path)}
+                    assert row.coverage == Coverage(
+                        total=sum(totals[g] for g in inside),
+                        visited=sum(counted.get((campaign.id, g), 0) for g in inside),
                     )
-                    assert [row.name for row in tree.by_level[level]] == [a.name for a in below]
-                    for row, a in zip(tree.by_level[level], below, strict=True):
-                        inside = {g for g in totals if paths[g].startswith(a.path)}
-                        assert row.coverage == Coverage(
-                            total=sum(totals[g] for g in inside),
-                            visited=sum(counted.get((campaign.id, g), 0) for g in inside),
-                        )
+            if area.level == AreaLevel.COUNTY:  # grids listed: each one's own figures
+                grids = await coverage_tree(session, principal, (AreaLevel.GRID,), campaign)
+                below = sorted(
+                    (
+                        a
+                        for a in areas
+                        if a.level == AreaLevel.GRID and a.path.startswith(area.path)
+                    ),
+                    key=lambda a: a.code,
+                )
+                assert grids.coverage == tree.coverage
+                assert grids.by_level[AreaLevel.GRID] == [
+                    AreaCoverage(
+                        a.name,
+                        Coverage(totals.get(a.id, 0), counted.get((campaign.id, a.id), 0)),
+                    )
+                    for a in below
+                ]
             # the first sync's count: the tallies for whole collections, rows otherwise
             puller = Puller(session, principal, REGISTRY)
             for coll in puller.colls:
