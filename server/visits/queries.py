@@ -83,6 +83,10 @@ async def household_coverage(
 class AreaCoverage:
     name: str
     coverage: Coverage
+    #: the area (for a link to its page) and the name of the area it lies in (a village's
+    #: town), when known
+    area_id: int | None = None
+    within: str = ""
 
 
 async def coverage_per_area(
@@ -192,10 +196,12 @@ async def coverage_tree(
             up, cell = sums[parent], sums[aid]
             up[0] += cell[0]
             up[1] += cell[1]
+    names = {aid: name for aid, name, *_ in areas}
     by_level: dict[str, list[AreaCoverage]] = {level: [] for level in levels}
-    for aid, name, level, *_ in areas:
+    for aid, name, level, _, parent, *_ in areas:
         if level in by_level:
-            by_level[level].append(AreaCoverage(name, Coverage(*sums[aid])))
+            within = names.get(parent, "") if aid != principal.area_id else ""
+            by_level[level].append(AreaCoverage(name, Coverage(*sums[aid]), aid, within))
     own = sums.get(principal.area_id, [0, 0])
     return CoverageTree(Coverage(*own), by_level)
 

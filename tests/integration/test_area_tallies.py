@@ -157,6 +157,11 @@ async def test_coverage_and_snapshot_counts_equal_direct_counts_at_every_level(
                     key=lambda a: a.code,
                 )
                 assert [row.name for row in tree.by_level[level]] == [a.name for a in below]
+                assert [row.area_id for row in tree.by_level[level]] == [a.id for a in below]
+                names = {a.id: a.name for a in areas}
+                assert [row.within for row in tree.by_level[level]] == [
+                    names[a.parent_id] if a.id != area.id and a.parent_id else "" for a in below
+                ]
                 for row, a in zip(tree.by_level[level], below, strict=True):
                     inside = {g for g in totals if paths[g].startswith(a.path)}
                     assert row.coverage == Coverage(
@@ -178,6 +183,8 @@ async def test_coverage_and_snapshot_counts_equal_direct_counts_at_every_level(
                     AreaCoverage(
                         a.name,
                         Coverage(totals.get(a.id, 0), counted.get((campaign.id, a.id), 0)),
+                        a.id,
+                        names[a.parent_id] if a.parent_id else "",
                     )
                     for a in below
                 ]

@@ -261,6 +261,8 @@ async def test_supervisor_home_counts_the_subtree(client: Client, db: DB) -> Non
         tree = await make_area_tree(s)
         await make_user(s, "supervisor", tree["county"], phone=PHONE)
         await make_campaign(s, tree["city"], now - timedelta(days=2))
+        other_town = await make_area(s, "town", "城关镇", tree["county"])
+        other_village = await make_area(s, "village", "东关村", other_town)
         households = [await make_household(s, tree["grid"]) for _ in range(3)]
         await make_household(s, tree["grid2"])
         await make_visit(s, households[0], now - timedelta(hours=2))
@@ -290,6 +292,12 @@ async def test_supervisor_home_counts_the_subtree(client: Client, db: DB) -> Non
     assert stat(page, "conflicts") == "0"
     assert stat(page, "checks-open") == "2"
     assert stat(page, "checks-missed") == "1"  # yesterday evening
+    # villages of two towns: each row links to the village's page and names its town
+    villages = page.split('data-list="coverage-villages"')[1].split("</section>")[0]
+    assert f'<a href="/areas/{tree["village"].id}">蒋家坪村</a></td><td>老县镇</td>' in villages
+    assert f'<a href="/areas/{other_village.id}">东关村</a></td><td>城关镇</td>' in villages
+    towns = page.split('data-list="coverage-towns"')[1].split("</section>")[0]
+    assert f'<a href="/areas/{other_town.id}">城关镇</a></td><td>0</td>' in towns
 
     async with transaction(db) as s:
         await make_daily_report(s, tree["grid2"], day)
