@@ -200,7 +200,7 @@ async def coverage_tree(
     by_level: dict[str, list[AreaCoverage]] = {level: [] for level in levels}
     for aid, name, level, _, parent, *_ in areas:
         if level in by_level:
-            within = names.get(parent, "") if aid != principal.area_id else ""
+            within = names.get(parent, "") if parent and aid != principal.area_id else ""
             by_level[level].append(AreaCoverage(name, Coverage(*sums[aid]), aid, within))
     own = sums.get(principal.area_id, [0, 0])
     return CoverageTree(Coverage(*own), by_level)
