@@ -9,9 +9,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import BindParameter, ColumnElement, any_, bindparam
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+
+
+def one_of(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """``column`` is one of the list bound as ``name``. On PostgreSQL ``= ANY(:name)`` with
+    the list as one array parameter: an ``IN`` of expanding parameters is rewritten into
+    the SQL text on every execution (one placeholder per item) and prepared anew for
+    every length, which cost the sync's hot path more than running the query."""
+    if dialect == "postgresql":
+        array: BindParameter[Any] = bindparam(name, type_=ARRAY(column.type))
+        return column == any_(array)  # type: ignore[no-any-return]
+    return column.in_(bindparam(name, expanding=True))  # type: ignore[no-any-return]
+
 
 #: most rows a list on a page shows; the count beside it tells how many there are in all
 LIST_LIMIT = 20

@@ -6,13 +6,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import CompoundSelect, FromClause, exists, literal, select, union_all
 
 from server.accounts.models import Device, User
 from server.i18n import gettext as _
+from server.querying import one_of
+from server.statement_cache import StatementCache
 from server.sync import hlc as hlcmod
 from server.sync.merge import MergeResult, Version, merge_fields
 from server.sync.models import SyncMutation
@@ -139,7 +142,11 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
     return result
 
 
-_REPLAYS = select(SyncMutation).where(SyncMutation.id.in_(bindparam("ids", expanding=True)))
+#: the idempotency records of a batch's mutation ids, per dialect (``one_of``)
+_REPLAYS = {
+    dialect: select(SyncMutation).where(one_of(SyncMutation.id, "ids", dialect))
+    for dialect in ("postgresql", "sqlite")
+}
 
 
 async def prefetch(b: Batch, mutations: list[Mutation]) -> None:
@@ -171,16 +178,67 @@ async def prefetch(b: Batch, mutations: list[Mutation]) -> None:
             if value is not None:
                 refs.setdefault(ref.collection, set()).add(value)
     b.replays = dict.fromkeys(ids)
-    if ids:
-        rows = await b.w.session.execute(_REPLAYS, {"ids": list(ids)})
+    # Which of those exist, in one statement: a batch of new records (the usual case) then
+    # costs one query instead of one per collection plus one for the replays.
+    found = await _existing(b, ids, targets)
+    if found.get(_MUTATIONS):
+        dialect = b.w.session.get_bind().dialect.name
+        rows = await b.w.session.execute(_REPLAYS[dialect], {"ids": found[_MUTATIONS]})
         for stored in rows.scalars():
             b.replays[stored.id] = stored
     for name in sorted(targets):
-        await b.w.load_many(registry[name], sorted(targets[name]))
+        there = found.get(name, [])
+        b.w.note_absent(registry[name], targets[name].difference(there))
+        if there:
+            await b.w.load_many(registry[name], sorted(there))
     for name in sorted(refs):
         wanted = refs[name] - targets.get(name, set())
         if wanted:
             await b.w.load_many(registry[name], sorted(wanted), share=True)
+
+
+#: the probe's name for the idempotency records (no collection is named so)
+_MUTATIONS = "$mutations"
+
+
+def _probe(
+    names: tuple[str, ...], tables: tuple[FromClause, ...], dialect: str
+) -> CompoundSelect[Any]:
+    return union_all(
+        *(
+            select(literal(name), table.c.id).where(one_of(table.c.id, f"ids{i}", dialect))
+            for i, (name, table) in enumerate(zip(names, tables, strict=True))
+        )
+    )
+
+
+#: built probes: (names probed, dialect)
+_PROBES: StatementCache[CompoundSelect[Any]] = StatementCache(256)
+
+
+async def _existing(
+    b: Batch, ids: set[uuid.UUID], targets: dict[str, set[uuid.UUID]]
+) -> dict[str, list[uuid.UUID]]:
+    """Of the batch's mutation ids and the records it names, those that exist (unlocked:
+    the records found are then read and locked by ``load_many``; a record another
+    transaction adds after this read makes this one's insert fail on its key, and the
+    sync is retried)."""
+    wanted = {_MUTATIONS: ids} if ids else {}
+    wanted.update((name, targets[name]) for name in sorted(targets) if targets[name])
+    if not wanted:
+        return {}
+    names = tuple(wanted)
+    tables = tuple(
+        SyncMutation.__table__ if n == _MUTATIONS else b.w.registry[n].model.__table__
+        for n in names
+    )
+    dialect = b.w.session.get_bind().dialect.name
+    stmt = _PROBES.get((names, dialect), partial(_probe, names, tables, dialect))
+    params = {f"ids{i}": list(wanted[n]) for i, n in enumerate(names)}
+    found: dict[str, list[uuid.UUID]] = {}
+    for name, rid in await b.w.session.execute(stmt, params):
+        found.setdefault(name, []).append(rid)
+    return found
 
 
 def _ref_key(target: Collection, value: Any) -> Any:

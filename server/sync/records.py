@@ -4,7 +4,7 @@ conflict review. Every write takes its rev from the request's RevAllocator."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.accounts.guard import Principal
 from server.areas.models import Area
+from server.querying import one_of
 from server.statement_cache import StatementCache
 from server.sync import hlc as hlcmod
 from server.sync.merge import FieldConflict, Version, version_of
@@ -26,7 +27,7 @@ from server.sync.spec.collections import Collection, Registry
 _AREA = select(Area.path, Area.level).where(Area.id == bindparam("id"))
 
 
-def _many(coll: Collection, locks: bool, share: bool) -> Select[Any]:
+def _many(coll: Collection, locks: bool, share: bool, dialect: str) -> Select[Any]:
     """The records ``ids`` in id order, each with its area's path and level (the scope
     checks need them next: read here, they cost no query of their own), locking the
     records' rows only."""
@@ -37,11 +38,11 @@ def _many(coll: Collection, locks: bool, share: bool) -> Select[Any]:
         )
     else:
         stmt = select(model, null(), null(), null())
-    stmt = stmt.where(model.id.in_(bindparam("ids", expanding=True))).order_by(model.id)
+    stmt = stmt.where(one_of(model.id, "ids", dialect)).order_by(model.id)
     return stmt.with_for_update(read=share, of=model) if locks else stmt
 
 
-#: built statements of ``load_many``: (collection, model, row locks, share)
+#: built statements of ``load_many``: (collection, model, row locks, share, dialect)
 _MANY: StatementCache[Select[Any]] = StatementCache()
 
 
@@ -99,7 +100,11 @@ class Writer:
         ``ids`` in one query; later ``load`` calls find them without a query (the session
         keeps them: see RevAllocator)."""
         locks = self.row_locks
-        stmt = _MANY.get((coll.name, coll.model, locks, share), partial(_many, coll, locks, share))
+        dialect = self.session.get_bind().dialect.name
+        stmt = _MANY.get(
+            (coll.name, coll.model, locks, share, dialect),
+            partial(_many, coll, locks, share, dialect),
+        )
         found: set[Any] = set()
         for record, area_id, path, level in await self.session.execute(stmt, {"ids": ids}):
             found.add(record.id)
@@ -111,6 +116,11 @@ class Writer:
                 self._locks[key] = "share" if share else "update"
             else:
                 self._absent.add(key)
+
+    def note_absent(self, coll: Collection, ids: Iterable[Any]) -> None:
+        """Records known not to exist (a probe found none): ``load`` answers None for them
+        without a query, until this transaction adds them."""
+        self._absent.update((coll.name, rid) for rid in ids)
 
     def add(self, coll: Collection, record: Any) -> None:
         """A new record of this transaction (it is no longer absent)."""
