@@ -57,7 +57,10 @@ SIZES: dict[str, Scale] = {
 #: rows above this go through COPY, the rest through the seed's own INSERT
 COPY_FROM = 500
 SEQUENTIAL_PAGES = 12
-REPEATS = 3
+#: timed requests per page, after one untimed: more than the five executions after which
+#: PostgreSQL may switch a prepared statement to a generic plan (server/db.py), so a page
+#: that a cached plan makes slow shows it here
+REPEATS = 8
 
 
 def _default(column: Column[Any]) -> tuple[bool, Any]:
