@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -111,6 +112,22 @@ def _lifetimes(settings: Settings) -> Callable[[ASGIApp], ASGIApp]:
     return factory
 
 
+_frozen = False
+
+
+def _freeze_loaded_code() -> None:
+    """Move what exists once the first app of this process has started (modules, mappers,
+    templates: some 125,000 objects) out of the garbage collector's view. A full
+    collection walked them all, about 100 ms that every request in flight waited out
+    (p99 of 10 devices syncing back to back: about 410 ms, 330 ms with this). Once per
+    process: a test run that starts many apps freezes only the first one's."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = with_secret_key(settings or Settings.from_env())
     engine = make_engine(settings.database_url)
@@ -124,6 +141,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # static files compressed (brotli 11, gzip) in the background, not on a request
         warm_bundle()
         warm_static()
+        _freeze_loaded_code()
         try:
             yield
         finally:
