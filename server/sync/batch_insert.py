@@ -7,10 +7,15 @@ together with the main one, and checks foreign keys at the end of the whole stat
 so one ``WITH w1 AS (INSERT ...), w2 AS (INSERT ...) INSERT ...`` writes them all in
 one round trip. The objects then become persistent in the session as if flushed (later
 changes to them are UPDATEs, as usual). Rows whose key the database assigns (an
-autoincrement id) are left to the flush, which reads the key back, and so are rows of
-tables marked with ``spec.collections.insert_alone``: tables whose triggers read one
-another's rows (in one combined statement the order their triggers fire in is not the
-order of the tables: after-row triggers of every part fire at its end).
+autoincrement id) are left to the flush, which reads the key back. Tables marked with
+``spec.collections.insert_alone`` have triggers that read one another's rows (households,
+visits, campaigns): in one combined statement the order their triggers fire in is not
+the order of the tables (after-row triggers of every part fire at its end), so at most
+one of them joins the statement; when a transaction has new rows in two of them, both
+are left to the flush. One alone is safe: its triggers read no other table the
+statement writes, and its own rows go in array order, each row's trigger seeing the
+rows before it (a sync batch of checks and visits, the usual morning, is then still one
+statement, which shortens the time the batch holds the change counter).
 
 Each table's rows go in as one array per column (``INSERT ... SELECT * FROM unnest($1,
 $2, ...)``), not as a multi-row VALUES list: the SQL text then depends on the set of
@@ -140,10 +145,16 @@ async def insert_new(session: AsyncSession) -> int:
     if dialect.name != "postgresql":
         return 0
     by_table: dict[Table, list[Any]] = {}
+    alone: set[Table] = set()
     for obj in list(session.new):
         table = inspect(obj).mapper.local_table
-        if _writable(obj) and not table.info.get(INSERT_ALONE):
+        if table.info.get(INSERT_ALONE):
+            alone.add(table)
+        if _writable(obj):
             by_table.setdefault(table, []).append(obj)
+    if len(alone) > 1:  # their order matters: the flush writes them, each on its own
+        for table in alone.intersection(by_table):
+            del by_table[table]
     if len(by_table) < MIN_TABLES:
         return 0
     tables = tuple(sorted(by_table, key=lambda t: t.name))

@@ -213,17 +213,6 @@ async def _run(
     batch = Batch(writer, user, device, offset, settings.max_clock_lead_ms)
     batch.feed_pull = request.pull and isinstance(cursor, cursors.FeedCursor)
     results: list[MutationResult] = []
-    if request.mutations:
-        # 7. The records the batch names, locked in a fixed order; replays in one query.
-        await prefetch(batch, request.mutations)
-        # 8. The mutations, in order, with provisional revs.
-        results = [await process(batch, m) for m in request.mutations]
-        # Stamp: the counter's lock from here to the commit, real revs in rev order.
-        await alloc.flush()
-        finalize(batch, results)
-        if STAMP_PAUSE_S:  # tests only: widen the window between the stamp and the commit
-            await asyncio.sleep(random.uniform(0, STAMP_PAUSE_S))
-    # 9. The pull (here, or after the commit: see ``run``).
     response = SyncResponse(
         protocol=PROTOCOL_VERSION,
         server_time=now_ms,
@@ -231,13 +220,32 @@ async def _run(
         results=results,
         clock_offset=offset,
     )
+    # 10. Device bookkeeping for the supervisor's freshness view, when due: a sync that
+    # writes writes it on the row it locked (before the stamp when nothing it pulls in
+    # this transaction changes it: the counter is then held for the stamp, the batch's
+    # rows and the commit only); a sync that writes nothing, after its transaction.
+    booked = False
+    if request.mutations:
+        # 7. The records the batch names, locked in a fixed order; replays in one query.
+        await prefetch(batch, request.mutations)
+        # 8. The mutations, in order, with provisional revs.
+        for m in request.mutations:
+            results.append(await process(batch, m))
+        if not pull:
+            booked = True
+            if bookkeeping_due(device, request, response, received):
+                await _bookkeeping(session, device, request, response, received)
+        # Stamp: the counter's lock from here to the commit, real revs in rev order.
+        await alloc.flush()
+        finalize(batch, results)
+        if STAMP_PAUSE_S:  # tests only: widen the window between the stamp and the commit
+            await asyncio.sleep(random.uniform(0, STAMP_PAUSE_S))
+    # 9. The pull (here, or after the commit: see ``run``).
     if pull:
         await _pull(session, settings, principal, request, cursor, batch, response, alloc.state)
         pull_audit.record_pull(session, registry, principal, device, cursor, response)
-    # 10. Device bookkeeping for the supervisor's freshness view, when due (a sync that
-    # wrote: here, on the locked row; else after the transaction).
-    if writes and bookkeeping_due(device, request, response, received):
-        _bookkeeping(device, request, response, received, offset)
+    if writes and not booked and bookkeeping_due(device, request, response, received):
+        await _bookkeeping(session, device, request, response, received)
     # 11. Commit (by the caller's transaction) and answer.
     return response, device, batch
 
@@ -287,21 +295,36 @@ async def _pull(
     response.remaining = result.remaining
 
 
-def _bookkeeping(
+def _bookkeeping_values(
+    request: SyncRequest, response: SyncResponse, received: datetime
+) -> dict[str, object]:
+    values: dict[str, object] = {
+        "last_sync_at": received,
+        "last_seen_at": received,
+        "app_version": request.app.replace("\x00", ""),
+        "schema_version": request.schema,
+        "pending_count": request.pending,
+        "clock_offset_ms": response.clock_offset,
+    }
+    if response.cursor:
+        values["last_cursor"] = cursors.rev_of(cursors.decode(response.cursor))
+    return values
+
+
+async def _bookkeeping(
+    session: AsyncSession,
     device: Device,
     request: SyncRequest,
     response: SyncResponse,
     received: datetime,
-    offset: int,
 ) -> None:
-    device.last_sync_at = received
-    device.last_seen_at = received
-    device.app_version = request.app.replace("\x00", "")
-    device.schema_version = request.schema
-    device.pending_count = request.pending
-    device.clock_offset_ms = offset
-    if response.cursor:
-        device.last_cursor = cursors.rev_of(cursors.decode(response.cursor))
+    """The bookkeeping of a sync that writes, on the device row it locked. On the
+    connection: through the session, the batch's new rows would be flushed first, with
+    their provisional revs."""
+    values = _bookkeeping_values(request, response, received)
+    await (await session.connection()).execute(
+        update(Device).where(Device.id == device.id).values(**values)
+    )
 
 
 def bookkeeping_due(
@@ -331,17 +354,7 @@ async def _write_bookkeeping(
 ) -> None:
     """The bookkeeping of a sync that wrote nothing, in a short transaction of its own.
     Best effort: a failure here loses a freshness figure, never the sync's answer."""
-    cursor = cursors.rev_of(cursors.decode(response.cursor)) if response.cursor else None
-    values: dict[str, object] = {
-        "last_sync_at": received,
-        "last_seen_at": received,
-        "app_version": request.app.replace("\x00", ""),
-        "schema_version": request.schema,
-        "pending_count": request.pending,
-        "clock_offset_ms": response.clock_offset,
-    }
-    if cursor is not None:
-        values["last_cursor"] = cursor
+    values = _bookkeeping_values(request, response, received)
     try:
         async with transaction(db) as session:
             await session.execute(

@@ -1,20 +1,25 @@
 """A transaction's new rows in several tables written by one statement on PostgreSQL
 (server/sync/batch_insert.py): the rows as the flush would write them (defaults filled),
 the objects persistent afterwards (a later change is an UPDATE), rows whose key the
-database assigns, and tables whose triggers read one another's (households, visits,
-campaigns), left to the flush; SQLite always leaves everything to the flush."""
+database assigns left to the flush, and tables whose triggers read one another's
+(households, visits, campaigns): one of them joins the statement, two are both left to
+the flush; SQLite always leaves everything to the flush."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy import event, select
 
 from server.audit.models import AuditEntry
-from server.db import transaction
+from server.db import transaction, utcnow
 from server.people.models import Household, Person
 from server.sync.batch_insert import insert_new
 from server.sync.models import SyncMutation
+from server.visits.coverage import CampaignCoverage
+from server.visits.models import Campaign, Visit
+from server.visits.values import VisitOutcome
 from tests.integration.sync_helpers import DB, make_world
 
 
@@ -29,6 +34,18 @@ def _person(home: Household, rev: int, name: str = "李") -> Person:
         area_id=home.area_id,
         household_id=home.id,
         name=name,
+        created_by=home.created_by,
+    )
+
+
+def _visit(home: Household, rev: int, at: datetime | None = None) -> Visit:
+    return Visit(
+        id=uuid.uuid4(),
+        rev=rev,
+        area_id=home.area_id,
+        household_id=home.id,
+        visited_at=at or utcnow(),
+        outcome=VisitOutcome.VISITED,
         created_by=home.created_by,
     )
 
@@ -65,7 +82,8 @@ async def test_new_rows_of_several_tables_go_in_one_statement(db: DB, db_url: st
             logged = [_logged(user, 110), _logged(user, 111)]
             audit = AuditEntry(user_id=user, action="test", entity="persons")
             new_home = _household(grid, user, 112)
-            s.add_all([*people, *logged, audit, new_home])
+            visit = _visit(homes[0], 113)
+            s.add_all([*people, *logged, audit, new_home, visit])
             written = await insert_new(s)
             await s.flush()
             people[1].relation = "changed after"
@@ -75,17 +93,19 @@ async def test_new_rows_of_several_tables_go_in_one_statement(db: DB, db_url: st
     inserts = [q for q in statements if "INSERT" in q]
     if db_url.startswith("postgresql"):
         # the persons and the log in one statement; the audit entry (its id is the
-        # database's) and the household (its triggers read visits) by the flush
+        # database's), the household and the visit (their triggers read one another's
+        # rows) by the flush
         assert written == 4
         combined = [q for q in inserts if "persons" in q or "sync_mutations" in q]
         assert len(combined) == 1, combined
         assert "sync_mutations" in combined[0]
         assert "persons" in combined[0]
-        assert not any("households" in q for q in combined)
+        assert not any("households" in q or "visits" in q for q in combined)
     else:
         assert written == 0
     assert any("audit_log" in q for q in inserts)
     assert any("INSERT INTO households" in q for q in inserts)
+    assert any("INSERT INTO visits" in q for q in inserts)
     assert any(q.lstrip().startswith("UPDATE persons") for q in statements)
     async with transaction(db) as s:
         stored = await s.get(Person, people[1].id)
@@ -101,6 +121,55 @@ async def test_new_rows_of_several_tables_go_in_one_statement(db: DB, db_url: st
         assert (await s.get(Household, new_home.id)) is not None
         assert audit.id is not None
         assert (await s.get(AuditEntry, audit.id)) is not None
+
+
+async def test_one_table_with_order_dependent_triggers_joins_the_statement(
+    db: DB, db_url: str
+) -> None:
+    """A sync batch of checks and visits is one statement: the visits' triggers (campaign
+    coverage) read only visits and households, and each visit row's trigger sees the
+    rows before it, so two visits of one household in the batch count it once."""
+    w = await make_world(db)
+    grid, user = w.areas["grid"].id, w.users["worker"].id
+    async with transaction(db) as s:
+        home = _household(grid, user, 300)
+        campaign = Campaign(
+            area_id=grid, name="第一轮", starts_on=utcnow() - timedelta(days=1), rev=301
+        )
+        s.add_all([home, campaign])
+    statements: list[str] = []
+
+    def seen(_c: object, _cur: object, statement: str, *_a: object) -> None:
+        statements.append(statement)
+
+    async with transaction(db) as s:
+        engine = s.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            visits = [_visit(home, 302), _visit(home, 303, utcnow() + timedelta(hours=1))]
+            s.add_all([*visits, _logged(user, 302), _logged(user, 303)])
+            written = await insert_new(s)
+            await s.flush()
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+    inserts = [q for q in statements if "INSERT INTO visits" in q]
+    if db_url.startswith("postgresql"):
+        assert written == 4
+        assert len(inserts) == 1, inserts
+        assert "sync_mutations" in inserts[0]
+    else:
+        assert written == 0
+    async with transaction(db) as s:
+        kept = (
+            await s.execute(
+                select(CampaignCoverage.visited).where(
+                    CampaignCoverage.campaign_id == campaign.id,
+                    CampaignCoverage.area_id == grid,
+                )
+            )
+        ).scalar_one()
+        assert kept == 1
+        assert len((await s.execute(select(Visit))).scalars().all()) == 2
 
 
 async def test_one_table_is_left_to_the_flush(db: DB) -> None:

@@ -336,12 +336,12 @@ class Registry:
 
 # --- tables ------------------------------------------------------------------------------
 
-#: ``Table.info`` key: the table's rows are always written by a statement of their own
+#: ``Table.info`` key: the table's rows never share a statement with another such table's
 INSERT_ALONE = "wangge_insert_alone"
 
 
 def insert_alone(table: Table) -> None:
-    """Never write ``table``'s new rows together with other tables' in one combined
-    statement (server/sync/batch_insert.py): for tables whose triggers read one another's
+    """Never write ``table``'s new rows in one combined statement with another table so
+    marked (server/sync/batch_insert.py): for tables whose triggers read one another's
     rows in the order they are written."""
     table.info[INSERT_ALONE] = True
