@@ -49,7 +49,7 @@ SETTINGS_DOC: dict[str, str] = {
     "WANGGE_HSTS_SECONDS": "max-age of Strict-Transport-Security; 0 (default) sends none",
     "WANGGE_DB_POOL_SIZE": "PostgreSQL connections each server process keeps open (default 20)",
     "WANGGE_DB_POOL_OVERFLOW": "extra PostgreSQL connections a process may open in a burst (20)",
-    "WANGGE_SYNC_WRITERS": "PostgreSQL: writing syncs one process runs at once (default 4)",
+    "WANGGE_SYNC_WRITERS": "PostgreSQL: writing syncs one process runs at once (default 2)",
 }
 
 

@@ -133,9 +133,10 @@ _WRITERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio
 #: PostgreSQL: writing syncs one process runs at once (WANGGE_SYNC_WRITERS). Every writer
 #: passes through the change counter one at a time; more writers in flight only make the
 #: holder wait longer for its process's event loop, and queue in PostgreSQL's lock queue
-#: instead of this first-come first-served one (measured: 4 instead of 32 writers gave
-#: about 20 % more mutations/s and half the p99 with 50 devices, 2 processes).
-WRITERS = int(os.environ.get("WANGGE_SYNC_WRITERS", "4"))
+#: instead of this first-come first-served one (measured with 50 devices: 4 instead of 32
+#: gave about 20 % more mutations/s and half the p99; 2 instead of 4, about 10 to 20 %
+#: more on 1 and 2 processes and a lower p95 for syncs with nothing to push).
+WRITERS = int(os.environ.get("WANGGE_SYNC_WRITERS", "2"))
 #: PostgreSQL: pooled connections a process keeps free of writers, for syncs that only read.
 READERS_RESERVE = 8
 
