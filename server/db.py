@@ -130,6 +130,12 @@ def make_engine(url: str) -> AsyncEngine:
 PAGE = "wangge_page"
 
 
+def page_session(maker: async_sessionmaker[AsyncSession]) -> AsyncSession:
+    """A session that serves a page (the request's own, or one a streamed answer opens
+    because it outlives the request): its transactions plan for their parameters."""
+    return maker(info={PAGE: True})
+
+
 @event.listens_for(Session, "after_begin")
 def _custom_plans(session: Session, _transaction: Any, connection: Any) -> None:
     """A page's transaction plans every statement for its own parameters.

@@ -21,7 +21,7 @@ from litestar.types import Message, Scope
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.config import Settings
-from server.db import PAGE
+from server.db import page_session
 from server.sync.spec.collections import Registry
 
 DB: TypeAlias = NamedDependency[async_sessionmaker[AsyncSession]]
@@ -48,7 +48,7 @@ def request_session(connection: AnyConnection) -> AsyncSession:
     session: AsyncSession | None = state.get(_SESSION)
     if session is None:
         maker: async_sessionmaker[AsyncSession] = connection.app.state[SESSIONMAKER]
-        session = state[_SESSION] = maker(info={PAGE: True})
+        session = state[_SESSION] = page_session(maker)
     return session
 
 

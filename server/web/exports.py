@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from server.accounts.deps import CurrentIdentity
 from server.accounts.guards import reviewer
 from server.audit import log as audit_log
-from server.db import utcnow
+from server.db import page_session, utcnow
 from server.deps import DB, AppSettings, Session
 from server.errors import BadInput
 from server.i18n import gettext as _
@@ -86,7 +86,7 @@ def saved(book: Workbook) -> Iterator[bytes]:
 
 async def _ledger_rows(db: async_sessionmaker[AsyncSession], path: str) -> AsyncIterator[list[Any]]:
     # its own session: a streamed answer outlives the request's unit of work
-    async with db() as session:
+    async with page_session(db) as session:
         result = await session.stream(ledger_stmt(path))
         async for part in result.partitions(PARTITION):
             for row in part:

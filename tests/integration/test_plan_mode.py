@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from server.db import PAGE, READ_ONLY, begin_read, reads_beside, transaction
+from server.web import exports
 from tests.integration.sync_helpers import DB
 
 
@@ -53,3 +54,15 @@ async def test_the_sync_and_autocommit_reads_keep_cached_plans(db: DB) -> None:
         assert await _mode(token_read) == "auto"
     async with transaction(db, read_only=True) as reader:
         assert await reads_beside(reader, _mode, _mode) == ["auto", "auto"]
+
+
+@pytest.mark.usefixtures("postgresql_only")
+async def test_a_streamed_ledger_export_plans_like_a_page(
+    db: DB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The export streams from a session of its own (it outlives the request's): that
+    session is a page's too."""
+    monkeypatch.setattr(exports, "ledger_stmt", lambda _path: text("SHOW plan_cache_mode"))
+    monkeypatch.setattr(exports, "ledger_row", list)
+    rows = [row async for row in exports._ledger_rows(db, "/1/")]
+    assert rows == [["force_custom_plan"]]
