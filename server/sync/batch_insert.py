@@ -33,7 +33,6 @@ from typing import Any
 from sqlalchemy import Column, String, Table, TypeDecorator, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.sql.elements import TextClause
 
 from server.statement_cache import StatementCache
@@ -161,11 +160,10 @@ async def insert_new(session: AsyncSession) -> int:
     shape = _SHAPES.get(tuple(t.name for t in tables), lambda: _Shape(tables, dialect))
     # on the connection: the session would autoflush these very objects first
     await (await session.connection()).execute(shape.statement, shape.parameters(by_table))
-    written = 0
-    for objs in by_table.values():
-        for obj in objs:
-            session.expunge(obj)
-            make_transient_to_detached(obj)
-            session.add(obj)
-            written += 1
-    return written
+    # The objects become persistent as a flush leaves them (in the transaction's new
+    # objects, so a rollback takes them out of the session again). SQLAlchemy's own step
+    # for that: the public way (expunge, make_transient_to_detached, add) walked every
+    # object's cascades twice, a tenth of the batch's ORM work.
+    states = {inspect(obj) for objs in by_table.values() for obj in objs}
+    session.sync_session._register_persistent(states)
+    return len(states)

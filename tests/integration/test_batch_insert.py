@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 
 from server.audit.models import AuditEntry
 from server.db import transaction, utcnow
@@ -232,3 +232,25 @@ async def test_rows_go_as_arrays_so_a_big_batch_is_still_one_statement(db: DB, d
         assert stored.household_id == home.id
         count = len((await s.execute(select(SyncMutation))).scalars().all())
         assert count == 3_002
+
+
+async def test_a_rollback_takes_the_written_objects_out_of_the_session(db: DB) -> None:
+    """As after a flush: the rows written are the transaction's new objects, so a
+    rollback (a retried sync) leaves none of them behind as if they were stored."""
+    w = await make_world(db)
+    grid, user = w.areas["grid"].id, w.users["worker"].id
+    async with transaction(db) as s:
+        home = _household(grid, user, 500)
+        s.add(home)
+    async with db() as s:
+        await s.begin()
+        people = [_person(home, 501), _person(home, 502, "张")]
+        logged = _logged(user, 501)
+        s.add_all([*people, logged])
+        written = await insert_new(s)
+        if written:
+            assert all(inspect(o).persistent for o in [*people, logged])
+        await s.rollback()
+        assert all(inspect(o).transient for o in [*people, logged])
+    async with transaction(db) as s:
+        assert (await s.get(Person, people[0].id)) is None
