@@ -4,13 +4,23 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
 import msgspec
-from sqlalchemy import CompoundSelect, FromClause, exists, literal, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    FromClause,
+    Table,
+    bindparam,
+    exists,
+    literal,
+    select,
+    union_all,
+)
 
 from server.accounts.models import Device, User
 from server.i18n import gettext as _
@@ -64,9 +74,10 @@ class Batch:
     #: (collection, id, rev) of writes the device already knows: left out of ``changes``
     suppressed: set[tuple[str, str, int]] = field(default_factory=set)
     _echo_rev: dict[tuple[str, str], int] = field(default_factory=dict)
-    #: idempotency records of this batch's mutation ids, read in one query (prefetch)
-    #: and kept up to date as the batch records its own
-    replays: dict[uuid.UUID, SyncMutation | None] | None = None
+    #: idempotency records (rows of sync_mutations, by column) of this batch's mutation
+    #: ids: read in one query (prefetch; None: known not stored) and kept up to date as
+    #: the batch records its own; an id not in it is looked up on its own
+    replays: dict[uuid.UUID, Mapping[str, Any] | None] = field(default_factory=dict)
 
     @property
     def device_id(self) -> uuid.UUID | None:
@@ -86,14 +97,15 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
         return MutationResult(
             id=m.id, status="rejected", code="invalid", field="id", message=bad_id()
         )
-    if b.replays is not None and mid in b.replays:
+    if mid in b.replays:
         stored = b.replays[mid]
     else:
-        stored = await b.w.session.get(SyncMutation, mid)
+        row = (await b.w.session.execute(_REPLAY, {"id": mid})).mappings().first()
+        stored = dict(row) if row is not None else None
     if stored is not None:
         # Another user's id, or the id of another change (a client reusing ids): answering
         # the stored outcome would confirm a change that was never applied.
-        if stored.user_id != b.user.id or not _same_mutation(stored, m):
+        if stored["user_id"] != b.user.id or not _same_mutation(stored, m):
             return MutationResult(
                 id=m.id, status="rejected", code="invalid", field="id", message=bad_id()
             )
@@ -113,40 +125,42 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
             id=m.id, status="rejected", code=r.code, message=r.message, field=r.field
         )
     # 8.9 the idempotency record, in the same transaction as the effect; kept for every
-    # mutation (rejected ones too): it is the change log of device edits. Written with the
-    # batch's other rows at the stamp (one multi-row INSERT), not flushed one by one.
-    record = SyncMutation(
-        id=mid,
-        device_id=b.device_id,
-        user_id=b.user.id,
-        collection=m.col,
+    # mutation (rejected ones too): it is the change log of device edits. A plain row,
+    # written with the batch's other rows at the stamp (one INSERT), its rev made final.
+    record = {
+        "id": mid,
+        "device_id": b.device_id,
+        "user_id": b.user.id,
+        "collection": m.col,
         # a new reference row is numbered by the server: the log names its number
-        record_id=clean(m.rid or str((result.set or {}).get("id", "")), 40),
-        op=m.op,
-        status=result.status,
-        code=result.code,
-        message=clean(result.message or "", 300) or None,
-        rev=result.rev,
-        hlc=clean(m.hlc, 40),
-        device_time=datetime.fromtimestamp(m.at / 1000, UTC),
-        received_at=b.w.now,
-        payload=msgspec.to_builtins(m.data),
-        conflicts=result.conflicts,
-        held=result.held,
-        field=result.field,
-        filled=result.set,
-    )
-    b.w.session.add(record)
-    if b.replays is not None:
-        b.replays[mid] = record
+        "record_id": clean(m.rid or str((result.set or {}).get("id", "")), 40),
+        "op": m.op,
+        "status": result.status,
+        "code": result.code,
+        "message": clean(result.message or "", 300) or None,
+        "rev": result.rev,
+        "hlc": clean(m.hlc, 40),
+        "device_time": datetime.fromtimestamp(m.at / 1000, UTC),
+        "received_at": b.w.now,
+        "payload": msgspec.to_builtins(m.data),
+        "conflicts": result.conflicts,
+        "held": result.held,
+        "field": result.field,
+        "filled": result.set,
+    }
+    b.w.alloc.add_row(_LOG, record)
+    b.replays[mid] = record
     return result
 
 
+_LOG: Table = SyncMutation.__table__  # type: ignore[assignment]
 #: the idempotency records of a batch's mutation ids, per dialect (``one_of``)
 _REPLAYS = {
-    dialect: select(SyncMutation).where(one_of(SyncMutation.id, "ids", dialect))
+    dialect: select(_LOG).where(one_of(_LOG.c.id, "ids", dialect))
     for dialect in ("postgresql", "sqlite")
 }
+#: one idempotency record
+_REPLAY = select(_LOG).where(_LOG.c.id == bindparam("id"))
 
 
 async def prefetch(b: Batch, mutations: list[Mutation]) -> None:
@@ -177,15 +191,15 @@ async def prefetch(b: Batch, mutations: list[Mutation]) -> None:
             value = _ref_key(registry[ref.collection], m.data.get(ref.field))
             if value is not None:
                 refs.setdefault(ref.collection, set()).add(value)
-    b.replays = dict.fromkeys(ids)
+    b.replays.update(dict.fromkeys(ids))
     # Which of those exist, in one statement: a batch of new records (the usual case) then
     # costs one query instead of one per collection plus one for the replays.
     found = await _existing(b, ids, targets)
     if found.get(_MUTATIONS):
         dialect = b.w.session.get_bind().dialect.name
         rows = await b.w.session.execute(_REPLAYS[dialect], {"ids": found[_MUTATIONS]})
-        for stored in rows.scalars():
-            b.replays[stored.id] = stored
+        for stored in rows.mappings():
+            b.replays[stored["id"]] = dict(stored)
     for name in sorted(targets):
         there = found.get(name, [])
         b.w.note_absent(registry[name], targets[name].difference(there))
@@ -228,10 +242,7 @@ async def _existing(
     if not wanted:
         return {}
     names = tuple(wanted)
-    tables = tuple(
-        SyncMutation.__table__ if n == _MUTATIONS else b.w.registry[n].model.__table__
-        for n in names
-    )
+    tables = tuple(_LOG if n == _MUTATIONS else b.w.registry[n].model.__table__ for n in names)
     dialect = b.w.session.get_bind().dialect.name
     stmt = _PROBES.get((names, dialect), partial(_probe, names, tables, dialect))
     params = {f"ids{i}": list(wanted[n]) for i, n in enumerate(names)}
@@ -264,15 +275,16 @@ def finalize(b: Batch, results: list[MutationResult]) -> None:
     b._echo_rev = {key: final(rev) for key, rev in b._echo_rev.items()}
 
 
-def _same_mutation(stored: SyncMutation, m: Mutation) -> bool:
+def _same_mutation(stored: Mapping[str, Any], m: Mutation) -> bool:
     """The stored mutation is this one sent again (a retry sends it byte for byte)."""
     # a new reference row was logged under the number the server gave it (_reference)
-    numbered = not m.rid and stored.filled is not None and "id" in stored.filled
+    filled, payload = stored["filled"], stored["payload"]
+    numbered = not m.rid and filled is not None and "id" in filled
     return (
-        stored.collection == m.col
-        and (stored.record_id == clean(m.rid, 40) or numbered)
-        and stored.op == m.op
-        and (stored.payload is None or stored.payload == msgspec.to_builtins(m.data))
+        stored["collection"] == m.col
+        and (stored["record_id"] == clean(m.rid, 40) or numbered)
+        and stored["op"] == m.op
+        and (payload is None or payload == msgspec.to_builtins(m.data))
     )
 
 
@@ -281,17 +293,18 @@ def _wire(values: dict[str, Any]) -> dict[str, Any]:
     return wired
 
 
-def stored_result(mutation_id: str, s: SyncMutation) -> MutationResult:
+def stored_result(mutation_id: str, s: Mapping[str, Any]) -> MutationResult:
+    """The answer an idempotency record (a row of sync_mutations) keeps."""
     return MutationResult(
         id=mutation_id,
-        status=s.status,  # type: ignore[arg-type]
-        rev=s.rev,
-        code=s.code,
-        message=s.message,
-        conflicts=list(s.conflicts) if s.conflicts else None,
-        held=list(s.held) if s.held else None,
-        field=s.field,
-        set=dict(s.filled) if s.filled else None,
+        status=s["status"],
+        rev=s["rev"],
+        code=s["code"],
+        message=s["message"],
+        conflicts=list(s["conflicts"]) if s["conflicts"] else None,
+        held=list(s["held"]) if s["held"] else None,
+        field=s["field"],
+        set=dict(s["filled"]) if s["filled"] else None,
     )
 
 

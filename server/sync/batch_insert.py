@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import Column, String, Table, TypeDecorator, inspect, text
+from sqlalchemy import Column, String, Table, TypeDecorator, insert, inspect, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
@@ -121,6 +121,9 @@ def _writable(obj: Any) -> bool:
 def _rows(table: Table, objs: Iterable[Any]) -> list[dict[str, Any]]:
     rows = []
     for obj in objs:
+        if isinstance(obj, dict):  # a plain row (RevAllocator.add_row)
+            rows.append({c.key: obj[c.key] if c.key in obj else _default(c) for c in table.columns})
+            continue
         state = inspect(obj)
         mapper = state.mapper
         row: dict[str, Any] = {}
@@ -136,14 +139,30 @@ def _rows(table: Table, objs: Iterable[Any]) -> list[dict[str, Any]]:
     return rows
 
 
-async def insert_new(session: AsyncSession) -> int:
-    """Write the session's new rows (those with their keys set) in one statement when they
-    span ``MIN_TABLES`` tables or more; returns how many rows it wrote (0: left to the
-    flush)."""
+async def insert_rows(session: AsyncSession, rows: dict[Table, list[dict[str, Any]]]) -> None:
+    """Plain rows (column key -> value), one statement per table, on the connection (the
+    session would flush its pending objects first)."""
+    if not any(rows.values()):
+        return
+    connection = await session.connection()
+    for table, table_rows in rows.items():
+        if table_rows:
+            await connection.execute(insert(table), table_rows)
+
+
+async def insert_new(
+    session: AsyncSession, rows: dict[Table, list[dict[str, Any]]] | None = None
+) -> int:
+    """Write the session's new rows (those with their keys set) and the plain ``rows``
+    in one statement when they span ``MIN_TABLES`` tables or more; returns how many ORM
+    objects it wrote (0: left to the flush). Plain rows are always written: by
+    ``insert_rows`` when the combined statement does not apply."""
+    rows = rows or {}
     dialect = session.get_bind().dialect
     if dialect.name != "postgresql":
+        await insert_rows(session, rows)
         return 0
-    by_table: dict[Table, list[Any]] = {}
+    by_table: dict[Table, list[Any]] = {t: list(r) for t, r in rows.items() if r}
     alone: set[Table] = set()
     for obj in list(session.new):
         table = inspect(obj).mapper.local_table
@@ -155,6 +174,7 @@ async def insert_new(session: AsyncSession) -> int:
         for table in alone.intersection(by_table):
             del by_table[table]
     if len(by_table) < MIN_TABLES:
+        await insert_rows(session, rows)
         return 0
     tables = tuple(sorted(by_table, key=lambda t: t.name))
     shape = _SHAPES.get(tuple(t.name for t in tables), lambda: _Shape(tables, dialect))
@@ -164,6 +184,8 @@ async def insert_new(session: AsyncSession) -> int:
     # objects, so a rollback takes them out of the session again). SQLAlchemy's own step
     # for that: the public way (expunge, make_transient_to_detached, add) walked every
     # object's cascades twice, a tenth of the batch's ORM work.
-    states = {inspect(obj) for objs in by_table.values() for obj in objs}
+    states = {
+        inspect(obj) for objs in by_table.values() for obj in objs if not isinstance(obj, dict)
+    }
     session.sync_session._register_persistent(states)
     return len(states)

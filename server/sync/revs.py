@@ -14,7 +14,8 @@ Two ways to use it (docs/sync-protocol.md, "Pulling changes"):
   work is done under row locks on the records only. ``stamp()``, right before commit,
   reserves a block of real numbers with one ``UPDATE ... RETURNING`` (taking the counter's
   lock for the instant between it and the commit) and rewrites every provisional number
-  in the session: the rows' ``rev``, the field versions, the idempotency records.
+  in the session (the rows' ``rev``, the field versions) and in the plain rows it was
+  given (``add_row``: the idempotency records).
 * **early** (the default: purging tombstones, seeding, bulk loads with Core inserts): the
   counter is locked by the first ``next()`` (or ``lock()``) and real numbers are handed
   out.
@@ -25,10 +26,10 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, event, select, update
+from sqlalchemy import BigInteger, Table, bindparam, event, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from server.sync.batch_insert import insert_new
+from server.sync.batch_insert import insert_new, insert_rows
 from server.sync.models import SyncState
 
 #: Provisional revs live above this; real revs never get near it (2**62 changes).
@@ -67,6 +68,9 @@ class RevAllocator:
         #: every object the session held while provisional revs were out: the identity
         #: map is weak, and a flushed row nobody refers to would leave it unstamped
         self._seen: list[Any] = []
+        #: plain rows (no ORM object) to write at ``flush``, by table; a ``rev`` in them
+        #: is made final first
+        self._rows: dict[Table, list[dict[str, Any]]] = {}
         #: (last_rev, horizon_rev) as this transaction's stamp left them (it holds the
         #: counter until commit, so they are what a pull now reads); None before
         self.state: tuple[int, int] | None = None
@@ -74,6 +78,21 @@ class RevAllocator:
             sync = session.sync_session
             event.listen(sync, "after_attach", self._hold)
             event.listen(sync, "loaded_as_persistent", self._hold)
+
+    def add_row(self, table: Table, row: dict[str, Any]) -> None:
+        """Write ``row`` (column key -> value) into ``table`` at ``flush``: with the
+        session's new rows in one statement when it can (PostgreSQL), else on its own.
+        Cheaper than an ORM object for a row nothing reads back in this transaction."""
+        self._rows.setdefault(table, []).append(row)
+
+    def _take_rows(self) -> dict[Table, list[dict[str, Any]]]:
+        rows, self._rows = self._rows, {}
+        for table_rows in rows.values():
+            for row in table_rows:
+                rev = row.get("rev")
+                if isinstance(rev, int):
+                    row["rev"] = self.final(rev)
+        return rows
 
     def _hold(self, _session: Any, instance: Any) -> None:
         self._seen.append(instance)
@@ -130,6 +149,7 @@ class RevAllocator:
         transaction ends) and replace the provisional ones in every object of the session.
         Call last before commit: the lock is held from here to the commit."""
         if self._count == 0 or self._base is not None:
+            await insert_rows(self.session, self._take_rows())
             return
         n = self._count
         # On the connection, not the session: the session would flush the batch's new
@@ -144,7 +164,8 @@ class RevAllocator:
             self._base = int(row[0]) - n
             self.state = (int(row[0]), int(row[1]))
         self._rewrite()
-        await insert_new(self.session)  # PostgreSQL: the new rows of every table at once
+        # PostgreSQL: the new rows of every table at once
+        await insert_new(self.session, self._take_rows())
         await self.session.flush()
 
     def _rewrite(self) -> None:
@@ -183,3 +204,4 @@ class RevAllocator:
                 update(SyncState).where(SyncState.id == 1).values(last_rev=last)
             )
             self._last_written = last
+        await insert_rows(self.session, self._take_rows())
