@@ -143,7 +143,7 @@ async def process(b: Batch, m: Mutation) -> MutationResult:
         "device_time": datetime.fromtimestamp(m.at / 1000, UTC),
         "received_at": b.w.now,
         "payload": msgspec.to_builtins(m.data),
-        "conflicts": result.conflicts,
+        _CONFLICTS: result.conflicts,
         "held": result.held,
         "field": result.field,
         "filled": result.set,
@@ -161,6 +161,9 @@ _REPLAYS = {
 }
 #: one idempotency record
 _REPLAY = select(_LOG).where(_LOG.c.id == bindparam("id"))
+#: the column of the conflicts a mutation opened (named by attribute: the generic engine
+#: names no collection, and one collection is called so too)
+_CONFLICTS = SyncMutation.conflicts.key
 
 
 async def prefetch(b: Batch, mutations: list[Mutation]) -> None:
@@ -301,7 +304,7 @@ def stored_result(mutation_id: str, s: Mapping[str, Any]) -> MutationResult:
         rev=s["rev"],
         code=s["code"],
         message=s["message"],
-        conflicts=list(s["conflicts"]) if s["conflicts"] else None,
+        conflicts=list(s[_CONFLICTS]) if s[_CONFLICTS] else None,
         held=list(s["held"]) if s["held"] else None,
         field=s["field"],
         set=dict(s["filled"]) if s["filled"] else None,
