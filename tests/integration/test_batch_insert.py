@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import inspect, select
 
 from server.audit.models import AuditEntry
 from server.db import transaction, utcnow
@@ -20,6 +20,7 @@ from server.sync.models import SyncMutation
 from server.visits.coverage import CampaignCoverage
 from server.visits.models import Campaign, Visit
 from server.visits.values import VisitOutcome
+from tests.integration.statements import counting_statements
 from tests.integration.sync_helpers import DB, make_world
 
 
@@ -69,15 +70,8 @@ async def test_new_rows_of_several_tables_go_in_one_statement(db: DB, db_url: st
     async with transaction(db) as s:
         homes = [_household(grid, user, 100 + i) for i in range(2)]
         s.add_all(homes)
-    statements: list[str] = []
     async with transaction(db) as s:
-        engine = s.get_bind()
-
-        def seen(_c: object, _cur: object, statement: str, *_a: object) -> None:
-            statements.append(statement)
-
-        event.listen(engine, "before_cursor_execute", seen)
-        try:
+        with counting_statements() as statements:
             people = [_person(homes[0], 110), _person(homes[1], 111, "张")]
             logged = [_logged(user, 110), _logged(user, 111)]
             audit = AuditEntry(user_id=user, action="test", entity="persons")
@@ -88,8 +82,6 @@ async def test_new_rows_of_several_tables_go_in_one_statement(db: DB, db_url: st
             await s.flush()
             people[1].relation = "changed after"
             await s.flush()
-        finally:
-            event.remove(engine, "before_cursor_execute", seen)
     inserts = [q for q in statements if "INSERT" in q]
     if db_url.startswith("postgresql"):
         # the persons and the log in one statement; the audit entry (its id is the
@@ -137,21 +129,12 @@ async def test_one_table_with_order_dependent_triggers_joins_the_statement(
             area_id=grid, name="第一轮", starts_on=utcnow() - timedelta(days=1), rev=301
         )
         s.add_all([home, campaign])
-    statements: list[str] = []
-
-    def seen(_c: object, _cur: object, statement: str, *_a: object) -> None:
-        statements.append(statement)
-
     async with transaction(db) as s:
-        engine = s.get_bind()
-        event.listen(engine, "before_cursor_execute", seen)
-        try:
+        with counting_statements() as statements:
             visits = [_visit(home, 302), _visit(home, 303, utcnow() + timedelta(hours=1))]
             s.add_all([*visits, _logged(user, 302), _logged(user, 303)])
             written = await insert_new(s)
             await s.flush()
-        finally:
-            event.remove(engine, "before_cursor_execute", seen)
     inserts = [q for q in statements if "INSERT INTO visits" in q]
     if db_url.startswith("postgresql"):
         assert written == 4
@@ -196,21 +179,14 @@ async def test_rows_go_as_arrays_so_a_big_batch_is_still_one_statement(db: DB, d
         home = _household(grid, user, 400)
         s.add(home)
     statements: list[str] = []
-
-    def seen(_c: object, _cur: object, statement: str, *_a: object) -> None:
-        statements.append(statement)
-
     for size in (3_000, 2):
         async with transaction(db) as s:
-            engine = s.get_bind()
-            event.listen(engine, "before_cursor_execute", seen)
-            try:
+            with counting_statements() as seen:
                 people = [_person(home, 1_000 + i, f"李{i}") for i in range(size)]
                 people[0].versions = {"name": [1_000, "h"], "note": ["嗯", None]}
                 s.add_all([*people, *[_logged(user, 1_000 + i) for i in range(size)]])
                 written = await insert_new(s)
-            finally:
-                event.remove(engine, "before_cursor_execute", seen)
+            statements.extend(seen)
         if db_url.startswith("postgresql"):
             assert written == 2 * size
         else:

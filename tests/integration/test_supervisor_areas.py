@@ -4,16 +4,13 @@ test writes itself, and the page's statements counted (no query per child area).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.config import Settings
@@ -23,6 +20,7 @@ from server.web import areas as areas_page
 from server.web import lists as lists_page
 from server.web.areas import day_bounds, pick_day
 from tests.factories import sign_in
+from tests.integration.statements import counting_statements
 
 pytestmark = pytest.mark.slow
 
@@ -32,20 +30,6 @@ TODAY = date(2026, 1, 20)
 NOW = datetime(2026, 1, 20, 9, 0, tzinfo=UTC)  # 17:00 local: the day's work is in
 SMALL = Scale(towns=2, villages_per_town=2, households_per_village=30)
 SUPERVISOR = "13800000004"
-
-
-@contextmanager
-def counting_statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(Engine, "before_cursor_execute", count)
 
 
 def figures(html: str) -> dict[int, dict[str, str]]:
