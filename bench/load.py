@@ -27,8 +27,9 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ import httpx
 import msgspec
 from sqlalchemy import insert, text
 
+from bench import cpu
 from devkit.databases import create_pg_database, drop_pg_database
 from devkit.network import free_port
 from server.accounts.models import Device, User
@@ -261,8 +263,9 @@ async def fresh_database(kind: str) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def server(url: str, workers: int, log: Path) -> AsyncIterator[str]:
-    """``python -m server run --workers N`` on a free port, until it answers /healthz."""
+async def server(url: str, workers: int, log: Path) -> AsyncIterator[tuple[str, int]]:
+    """``python -m server run --workers N`` on a free port, until it answers /healthz;
+    its address and process id."""
     port = free_port()
     env = os.environ | {
         "WANGGE_DATABASE_URL": url,
@@ -306,7 +309,7 @@ async def server(url: str, workers: int, log: Path) -> AsyncIterator[str]:
                 if time.monotonic() > deadline:
                     raise RuntimeError("server did not answer within 60 s")
                 await asyncio.sleep(0.1)
-        yield base
+        yield base, proc.pid
     finally:
         proc.terminate()
         try:
@@ -423,9 +426,14 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 async def drive(
-    base: str, grids: list[dict[str, Any]], seconds: float, warmup: float
+    base: str,
+    grids: list[dict[str, Any]],
+    seconds: float,
+    warmup: float,
+    probe: Callable[[], cpu.Usage | None] | None = None,
 ) -> dict[str, Any]:
-    """K writers back to back plus one idle device, for ``warmup + seconds``."""
+    """K writers back to back plus one idle device, for ``warmup + seconds``. ``probe``:
+    the processes' CPU so far, sampled when the window opens and when it closes."""
     writers, idle_grid = grids[:-1], grids[-1]
     limits = httpx.Limits(max_connections=len(grids) + 5, max_keepalive_connections=len(grids) + 5)
     timeout = httpx.Timeout(120.0)
@@ -461,7 +469,20 @@ async def drive(
                     idle_lat.append(took)
                 await asyncio.sleep(IDLE_EVERY)
 
-        await asyncio.gather(*(writer(p) for p in phones), idler())
+        samples: list[cpu.Usage | None] = []
+
+        async def meter() -> None:
+            if probe is None:
+                return
+            for moment in (start, stop):
+                await asyncio.sleep(max(0.0, moment - time.perf_counter()))
+                samples.append(probe())
+
+        await asyncio.gather(*(writer(p) for p in phones), idler(), meter())
+    # CPU per sync of BATCH mutations (the idle device's syncs are in the totals)
+    usage: dict[str, Any] = {}
+    if len(samples) == 2:
+        usage = cpu.spent(samples[0], samples[1], seconds, counts["applied"] // BATCH)
     return {
         "k": len(writers),
         "seconds": seconds,
@@ -474,6 +495,7 @@ async def drive(
         "idle_syncs": len(idle_lat),
         "idle_p50_ms": _pct(idle_lat, 0.50),
         "idle_p95_ms": _pct(idle_lat, 0.95),
+        **usage,
     }
 
 
@@ -487,8 +509,8 @@ async def one(config: str, k: int, seconds: float, warmup: float) -> dict[str, A
         with tempfile.TemporaryDirectory() as tmp:
             keep = os.environ.get("WANGGE_LOAD_LOG")  # keep the server's log there
             log = Path(keep) if keep else Path(tmp) / "server.log"
-            async with server(url, workers, log) as base:
-                figures = await drive(base, grids, seconds, warmup)
+            async with server(url, workers, log) as (base, pid):
+                figures = await drive(base, grids, seconds, warmup, partial(cpu.sample, pid))
     return {"config": config, "database": kind, "processes": workers, **figures}
 
 
@@ -506,15 +528,20 @@ def _revision() -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> str:
+    """The figures as a text table; ``cpu ms/sync``: CPU of the server, PostgreSQL and
+    the load generator per sync of BATCH mutations."""
     head = (
         f"{'config':<8} {'K':>4} {'mut/s':>8} {'p50':>7} {'p95':>7} {'p99':>7} "
-        f"{'idle p95':>9} {'err':>4}"
+        f"{'idle p95':>9} {'err':>4}  {'cpu ms/sync srv/pg/load':>24}"
     )
     lines = [head]
     for r in rows:
+        per_sync = r.get("cpu_ms_per_sync") or {}
+        split = "/".join(str(per_sync.get(k, "-")) for k in ("server", "postgres", "load"))
         lines.append(
             f"{r['config']:<8} {r['k']:>4} {r['mutations_per_s']:>8} {r['p50_ms']!s:>7} "
-            f"{r['p95_ms']!s:>7} {r['p99_ms']!s:>7} {r['idle_p95_ms']!s:>9} {r['errors']:>4}"
+            f"{r['p95_ms']!s:>7} {r['p99_ms']!s:>7} {r['idle_p95_ms']!s:>9} {r['errors']:>4}  "
+            f"{split if per_sync else '-':>24}"
         )
     return "\n".join(lines)
 
