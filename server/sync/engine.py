@@ -261,34 +261,36 @@ async def _pull(
     response: SyncResponse,
     stamped: tuple[int, int] | None,
 ) -> None:
-    # 9.1 the horizon: every rev up to the committed last_rev (ours included) is final.
-    # (columns, not the ORM object: the allocator updates the row with plain UPDATEs.)
-    # ``stamped``: what this transaction's stamp read while it holds the counter, so both
-    # are current (a pull after the commit reads them again: a purge may have raised the
-    # tombstone horizon since)
-    state = stamped or (await session.execute(_STATE)).first()
-    hi, horizon = (int(state[0]), int(state[1])) if state else (0, 0)
     limit = min(request.limit or settings.sync_page_size, settings.sync_page_size, MAX_PAGE)
     puller = Puller(session, principal, batch.w.registry, batch.suppressed)
     # 9.2 resets
-    if cursor is not None:
-        if cursor.scope != principal.scope_version:
-            response.reset, response.cursor = "scope", ""
-            return
-        at = cursors.rev_of(cursor)
-        if at < horizon or at > hi:
-            response.reset, response.cursor = "horizon", ""
-            return
-    # 9.3 a snapshot page (first sync) or a feed page
+    if cursor is not None and cursor.scope != principal.scope_version:
+        response.reset, response.cursor = "scope", ""
+        return
+    # 9.3 a feed page: the statement that picks the due revs reads the committed last_rev
+    # and the tombstone horizon itself, in the same snapshot as the revs (9.1 and the
+    # horizon reset of 9.2 inside it)
     result: PullResult
-    if cursor is None:
-        order = snapshot_order(principal, request.first, batch.w.registry)
-        start = cursors.SnapshotCursor(principal.scope_version, hi, order, 0)
-        result = await puller.snapshot(start, hi, limit)
-    elif isinstance(cursor, cursors.SnapshotCursor):
-        result = await puller.snapshot(cursor, hi, limit)
+    if isinstance(cursor, cursors.FeedCursor):
+        result = await puller.feed(cursor.rev, limit, cursor.scope)
+        if result.reset:
+            response.reset, response.cursor = result.reset, ""
+            return
     else:
-        result = await puller.feed(cursor.rev, hi, limit, cursor.scope)
+        # 9.1 a snapshot page (first sync): every rev up to the committed last_rev (ours
+        # included) is final. ``stamped``: what this transaction's stamp read while it
+        # holds the counter, so both are current.
+        state = stamped or (await session.execute(_STATE)).first()
+        hi, horizon = (int(state[0]), int(state[1])) if state else (0, 0)
+        if cursor is None:
+            order = snapshot_order(principal, request.first, batch.w.registry)
+            start = cursors.SnapshotCursor(principal.scope_version, hi, order, 0)
+            result = await puller.snapshot(start, hi, limit)
+        else:
+            if cursor.hi < horizon or cursor.hi > hi:
+                response.reset, response.cursor = "horizon", ""
+                return
+            result = await puller.snapshot(cursor, hi, limit)
     response.cursor = result.cursor
     response.changes = result.changes
     response.removed = result.removed

@@ -3,8 +3,9 @@
 A first sync (no cursor) sends a snapshot: the live rows in scope with ``rev <= hi`` for a
 horizon ``hi`` fixed on its first page, collection by collection, keyset-paged by id. Every
 later pull is the feed: rows with ``cursor < rev <= hi`` in rev order, where ``hi`` is the
-committed ``last_rev`` read before the rows. Revs are handed out under a row lock held
-until commit (revs.py), so every rev up to ``hi`` belongs to a committed transaction and
+committed ``last_rev``, read by the very statement that picks the due revs (one snapshot,
+with the tombstone horizon). Revs are handed out under a row lock held until commit
+(revs.py), so every rev up to ``hi`` belongs to a committed transaction and
 statement-level snapshots under READ COMMITTED cannot skip one.
 """
 
@@ -27,6 +28,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     or_,
+    outerjoin,
     select,
     true,
     union_all,
@@ -39,7 +41,7 @@ from server.areas.tallies import TALLIED, AreaTally
 from server.querying import one_of
 from server.statement_cache import StatementCache
 from server.sync import cursor as cursors
-from server.sync.models import SyncRemoval
+from server.sync.models import SyncRemoval, SyncState
 from server.sync.spec.collections import Collection, Registry
 from server.sync.wire import Page
 
@@ -63,6 +65,24 @@ class PullResult:
     removed: dict[str, list[str]] = field(default_factory=dict)
     more: bool = False
     remaining: int | None = None
+    #: the device must drop its copy and pull again from the start ("horizon"); the
+    #: other fields are then empty
+    reset: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    """Entries of the feed after a rev, in rev order, as one pull reads them."""
+
+    entries: list[Entry]
+    #: the rev the page covers up to: ``hi`` unless more are due
+    upto: int
+    more: bool
+    #: the committed ``last_rev`` the due revs were read against
+    hi: int
+    #: a purge has raised the tombstone horizon above the page's start: deletes the
+    #: device has not seen may be gone, it must reset
+    purged: bool
 
 
 def readable(principal: Principal, registry: Registry) -> list[Collection]:
@@ -126,6 +146,10 @@ def _by_rev(coll: Collection, dialect: str) -> Select[Any]:
 
 #: built statements of the feed: the due revs per (principal, registry), rows by rev
 _DUE: StatementCache[Select[Any]] = StatementCache()
+#: the committed change counter, read inside the feed's statement (``correlate(None)``:
+#: a subquery of its own, never joined to the outer read of the same row)
+_LAST_REV = select(SyncState.last_rev).where(SyncState.id == 1).correlate(None).scalar_subquery()
+_HORIZON = select(SyncState.horizon_rev).where(SyncState.id == 1)
 _BY_REV: StatementCache[Select[Any]] = StatementCache()
 
 
@@ -152,31 +176,40 @@ class Puller:
 
     # --- the feed ------------------------------------------------------------------------
 
-    async def _feed_entries(self, lo: int, hi: int, limit: int) -> tuple[list[Entry], int | None]:
-        """The first ``limit`` entries with ``lo < rev <= hi``, in rev order, and the rev
-        the page covers up to when more remain (None: everything up to ``hi`` is in it).
+    async def _feed_entries(self, lo: int, limit: int) -> FeedPage:
+        """The first ``limit`` entries with ``lo < rev <= hi``, in rev order, where ``hi``
+        is the committed change counter.
 
-        One UNION ALL finds which revs of which collections are due (a sync with nothing
-        new costs one query); the rows are then read per collection by rev. A pull without
-        mutations holds no lock, so a row picked by the first query may have a new rev (or
-        be purged) by the second: the page's end is taken from the revs picked, never from
-        the rows that came back, or a short page would jump the cursor to ``hi``."""
+        One statement reads the counter, the tombstone horizon and which revs of which
+        collections are due, all in one snapshot (a sync with nothing new costs one
+        query, and no purge can slip between the horizon's check and the rows); the rows
+        are then read per collection by rev. A pull without mutations holds no lock, so
+        a row picked by the first query may have a new rev (or be purged) by the second:
+        the page's end is taken from the revs picked, never from the rows that came back,
+        or a short page would jump the cursor to ``hi``; and a picked row that did not
+        come back makes it look at the horizon again, in case a purge took it."""
         picked = (
             await self.session.execute(
                 _DUE.get((self.principal, self.registry), self._due_statement),
-                {"lo": lo, "hi": hi, "lim": limit + 1},
+                {"lo": lo, "lim": limit + 1},
             )
         ).all()
-        upto = int(picked[limit - 1][0]) if len(picked) > limit else None
+        # one row per due rev, each carrying the counter and the horizon; exactly one
+        # (rev None) when nothing is due; none without a counter row (nothing written yet)
+        hi, horizon = (int(picked[0][0]), int(picked[0][1])) if picked else (0, 0)
+        due = [(int(row[2]), int(row[3])) for row in picked if row[2] is not None]
+        end = due[limit - 1][0] if len(due) > limit else None
         revs: dict[int, list[int]] = {}
         own = {(c, r) for c, _i, r in self.suppressed}
-        for rev, index in picked[:limit]:
-            if index != _NOTES and (self.registry.at(int(index)).name, int(rev)) in own:
+        for rev, index in due[:limit]:
+            if index != _NOTES and (self.registry.at(index).name, rev) in own:
                 continue  # this request's own write, left out anyway: not read back
-            revs.setdefault(int(index), []).append(int(rev))
+            revs.setdefault(index, []).append(rev)
         entries: list[Entry] = []
+        missing = False
         dialect = self.session.get_bind().dialect.name
         for index, wanted in revs.items():
+            before = len(entries)
             if index == _NOTES:
                 notes = await self.session.execute(
                     select(SyncRemoval.rev, SyncRemoval.collection, SyncRemoval.record_id).where(
@@ -184,22 +217,28 @@ class Puller:
                     )
                 )
                 entries.extend(Entry(r.rev, r.collection, r.record_id, None, True) for r in notes)
-                continue
-            coll = self.registry.at(index)
-            rows = await self.session.execute(
-                _BY_REV.get((coll.name, coll.model, dialect), partial(_by_rev, coll, dialect)),
-                {"revs": wanted},
-            )
-            for raw in rows.all():
-                values, deleted = _split(coll, raw)
-                entries.append(Entry(values[1], coll.name, values[0], None if deleted else values))
+            else:
+                coll = self.registry.at(index)
+                rows = await self.session.execute(
+                    _BY_REV.get((coll.name, coll.model, dialect), partial(_by_rev, coll, dialect)),
+                    {"revs": wanted},
+                )
+                for raw in rows.all():
+                    values, deleted = _split(coll, raw)
+                    entries.append(
+                        Entry(values[1], coll.name, values[0], None if deleted else values)
+                    )
+            missing = missing or len(entries) - before < len(wanted)
+        if missing and horizon <= lo:
+            horizon = int((await self.session.execute(_HORIZON)).scalar_one_or_none() or 0)
         entries.sort(key=lambda e: e.rev)
-        return entries, upto
+        return FeedPage(entries, hi if end is None else end, end is not None, hi, horizon > lo)
 
     def _due_statement(self) -> Select[Any]:
-        """Which revs of which collections are due: ``lo < rev <= hi`` (bound at each
-        call), in the principal's scope, first ``lim`` in rev order."""
-        lo, hi = bindparam("lo", type_=BigInteger), bindparam("hi", type_=BigInteger)
+        """The change counter and the tombstone horizon, and beside them which revs of
+        which collections are due: ``lo < rev <= last_rev`` (``lo`` bound at each call), in
+        the principal's scope, first ``lim`` in rev order."""
+        lo = bindparam("lo", type_=BigInteger)
         branches: list[Any] = []
         for coll in self.colls:
             if coll.has_rev:
@@ -208,28 +247,43 @@ class Puller:
                     select(
                         model.rev.label("rev"),
                         literal_column(str(self.registry.index[coll.name])).label("c"),
-                    ).where(model.rev > lo, model.rev <= hi, scope_filter(coll, self.principal))
+                    ).where(
+                        model.rev > lo, model.rev <= _LAST_REV, scope_filter(coll, self.principal)
+                    )
                 )
         names = [c.name for c in self.colls]
         branches.append(
             select(SyncRemoval.rev.label("rev"), literal_column(str(_NOTES)).label("c")).where(
                 SyncRemoval.rev > lo,
-                SyncRemoval.rev <= hi,
+                SyncRemoval.rev <= _LAST_REV,
                 _among(SyncRemoval.collection, names),
                 in_subtree(SyncRemoval.area_id, self.principal),
             )
         )
-        due = union_all(*branches).subquery()
-        return select(due.c.rev, due.c.c).order_by(due.c.rev).limit(bindparam("lim"))
+        due = union_all(*branches).subquery("due")
+        page = (
+            select(due.c.rev, due.c.c).order_by(due.c.rev).limit(bindparam("lim")).subquery("page")
+        )
+        return (
+            select(SyncState.last_rev, SyncState.horizon_rev, page.c.rev, page.c.c)
+            .select_from(outerjoin(SyncState, page, true()))
+            .where(SyncState.id == 1)
+            .order_by(page.c.rev)
+        )
 
-    async def feed(self, lo: int, hi: int, limit: int, scope: int) -> PullResult:
-        page, end = await self._feed_entries(lo, hi, limit)
-        more = end is not None
-        upto = hi if end is None else end
-        result = PullResult(cursor=cursors.encode(cursors.FeedCursor(scope, upto)), more=more)
-        await self._fill(result, page)
-        if more:
-            result.remaining = await self._count_feed(upto, hi)
+    async def feed(self, lo: int, limit: int, scope: int) -> PullResult:
+        """The feed after ``lo``, or a reset when the device cannot carry on from there:
+        a purge took deletes it has not seen, or ``lo`` is beyond anything this server
+        has (its data was restored from a backup)."""
+        page = await self._feed_entries(lo, limit)
+        if page.purged or lo > page.hi:
+            return PullResult(cursor="", reset="horizon")
+        result = PullResult(
+            cursor=cursors.encode(cursors.FeedCursor(scope, page.upto)), more=page.more
+        )
+        await self._fill(result, page.entries)
+        if page.more:
+            result.remaining = await self._count_feed(page.upto, page.hi)
         return result
 
     async def _count_feed(self, lo: int, hi: int) -> int:
@@ -291,17 +345,19 @@ class Puller:
             await self._fill(result, page)
             result.remaining = left
             return result
-        # The snapshot is complete: carry on with the feed after its horizon.
+        # The snapshot is complete: carry on with the feed after its horizon (unless a
+        # purge has just moved past it: the next pull then resets).
         if budget > 0 and new_hi > cur.hi:
-            tail, end = await self._feed_entries(cur.hi, new_hi, budget)
-            more = end is not None
-            upto = new_hi if end is None else end
-            result = PullResult(cursor=cursors.encode(cursors.FeedCursor(cur.scope, upto)))
-            result.more = more
-            await self._fill(result, page + tail)
-            if more:
-                result.remaining = await self._count_feed(upto, new_hi)
-            return result
+            tail = await self._feed_entries(cur.hi, budget)
+            if not tail.purged:
+                result = PullResult(
+                    cursor=cursors.encode(cursors.FeedCursor(cur.scope, tail.upto)),
+                    more=tail.more,
+                )
+                await self._fill(result, page + tail.entries)
+                if tail.more:
+                    result.remaining = await self._count_feed(tail.upto, tail.hi)
+                return result
         result = PullResult(cursor=cursors.encode(cursors.FeedCursor(cur.scope, cur.hi)))
         result.more = new_hi > cur.hi
         await self._fill(result, page)

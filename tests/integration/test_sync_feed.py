@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from server.db import transaction, utcnow
 from server.people.models import Household, Person
@@ -165,6 +166,49 @@ async def test_purged_tombstones_reset_old_cursors_and_keep_the_outbox(
     assert device_state(dev) == await server_state(w)
     # other pulled after the delete: a cursor at the horizon is fine
     assert not (await other.sync()).get("reset")
+
+
+async def test_a_purge_between_the_pulls_statements_never_hides_a_delete(
+    db: Any, client: Any, monkeypatch: Any
+) -> None:
+    """A pull that only reads holds no lock: a purge can commit after the statement that
+    picks the due revs and before the rows are read, and take a tombstone the page
+    picked. On PostgreSQL (a snapshot per statement) the row is then simply not there;
+    the device must be told to reset, never move its cursor past a delete it did not get
+    (it would keep the record for ever: its cursor is then above the new horizon). On
+    SQLite the pull's transaction keeps its snapshot and gets the tombstone."""
+    w = await make_world(db)
+    await grid_rows(w, 2)
+    dev, other = w.dev(client, "worker"), w.dev(client, "worker_b")
+    await dev.pull_all()
+    await other.pull_all()
+    pid = next(iter(other.rows["persons"]))
+    await other.sync([other.delete("persons", pid)])
+
+    real = AsyncSession.execute
+    purged: list[dict[str, int]] = []
+
+    async def execute(self: AsyncSession, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        result = await real(self, statement, *args, **kwargs)
+        text = str(statement)
+        if not purged and "UNION ALL" in text and "sync_removals" in text:
+            # the due revs are picked (the tombstone among them): a purge commits now, on
+            # the server's own engine (its event loop)
+            async with transaction(async_sessionmaker(self.bind)) as other_session:
+                purged.append(
+                    await purge_tombstones(other_session, utcnow() + timedelta(days=1), REGISTRY)
+                )
+        return result
+
+    monkeypatch.setattr(AsyncSession, "execute", execute)
+    answer = await dev.sync()
+    monkeypatch.setattr(AsyncSession, "execute", real)
+    assert purged, "the pull never ran its due-revs statement"
+    assert purged[0]["persons"] == 1
+    assert answer.get("reset") == "horizon" or pid in answer.get("removed", {}).get("persons", [])
+    await dev.pull_all()
+    assert pid not in dev.rows.get("persons", {})
+    assert device_state(dev) == await server_state(w)
 
 
 async def test_purge_keeps_referenced_tombstones_and_the_cli_reports(

@@ -140,7 +140,7 @@ async def test_feed_page_never_jumps_past_rows_it_did_not_read(db: Any) -> None:
             return result
 
         s.execute = execute  # type: ignore[method-assign]
-        page = await puller.feed(revs[0] - 1, hi, 2, principal.scope_version)
+        page = await puller.feed(revs[0] - 1, 2, principal.scope_version)
     sent = {row[0] for p in page.changes.values() for row in p.rows}
     upto = cursors.rev_of(cursors.decode(page.cursor))
     assert ids[2] in sent or upto < revs[2], (page, revs)
