@@ -136,16 +136,25 @@ async def test_changes_while_a_snapshot_is_paged_arrive_after_it(db: Any, client
     assert persons[0] not in dev.rows["persons"]
 
 
-async def test_purged_tombstones_reset_old_cursors_and_keep_the_outbox(
-    db: Any, client: Any
-) -> None:
+async def a_person_deleted_after_both_pulled(
+    db: Any, client: Any, households: int
+) -> tuple[World, Dev, Dev, str]:
+    """Two workers of the grid hold all of it; then the second deletes a person (the
+    first has not pulled that delete yet). Returns the world, both devices, its id."""
     w = await make_world(db)
-    await grid_rows(w, 3)
+    await grid_rows(w, households)
     dev, other = w.dev(client, "worker"), w.dev(client, "worker_b")
     await dev.pull_all()
     await other.pull_all()
     pid = next(iter(other.rows["persons"]))
     await other.sync([other.delete("persons", pid)])
+    return w, dev, other, pid
+
+
+async def test_purged_tombstones_reset_old_cursors_and_keep_the_outbox(
+    db: Any, client: Any
+) -> None:
+    w, dev, other, pid = await a_person_deleted_after_both_pulled(db, client, 3)
     async with transaction(db) as s:
         counts = await purge_tombstones(s, utcnow() + timedelta(days=1), REGISTRY)
         horizon = (await s.execute(select(SyncState.horizon_rev))).scalar_one()
@@ -177,13 +186,7 @@ async def test_a_purge_between_the_pulls_statements_never_hides_a_delete(
     the device must be told to reset, never move its cursor past a delete it did not get
     (it would keep the record for ever: its cursor is then above the new horizon). On
     SQLite the pull's transaction keeps its snapshot and gets the tombstone."""
-    w = await make_world(db)
-    await grid_rows(w, 2)
-    dev, other = w.dev(client, "worker"), w.dev(client, "worker_b")
-    await dev.pull_all()
-    await other.pull_all()
-    pid = next(iter(other.rows["persons"]))
-    await other.sync([other.delete("persons", pid)])
+    w, dev, _other, pid = await a_person_deleted_after_both_pulled(db, client, 2)
 
     real = AsyncSession.execute
     purged: list[dict[str, int]] = []
