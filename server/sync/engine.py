@@ -273,9 +273,6 @@ async def _pull(
     result: PullResult
     if isinstance(cursor, cursors.FeedCursor):
         result = await puller.feed(cursor.rev, limit, cursor.scope)
-        if result.reset:
-            response.reset, response.cursor = result.reset, ""
-            return
     else:
         # 9.1 a snapshot page (first sync): every rev up to the committed last_rev (ours
         # included) is final. ``stamped``: what this transaction's stamp read while it
@@ -286,11 +283,13 @@ async def _pull(
             order = snapshot_order(principal, request.first, batch.w.registry)
             start = cursors.SnapshotCursor(principal.scope_version, hi, order, 0)
             result = await puller.snapshot(start, hi, limit)
+        elif cursor.hi < horizon or cursor.hi > hi:
+            result = PullResult(cursor="", reset="horizon")
         else:
-            if cursor.hi < horizon or cursor.hi > hi:
-                response.reset, response.cursor = "horizon", ""
-                return
             result = await puller.snapshot(cursor, hi, limit)
+    if result.reset:
+        response.reset, response.cursor = result.reset, ""
+        return
     response.cursor = result.cursor
     response.changes = result.changes
     response.removed = result.removed
